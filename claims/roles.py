@@ -1,0 +1,96 @@
+"""The desk's roles as permission sets. Applied by a data migration, re-applied by
+``manage.py demo`` so that new permissions reach existing groups."""
+
+REVIEWER = "Reviewer"
+EDITOR = "Editor"
+ADMINISTRATOR = "Administrator"
+
+_VIEW_ALL = [
+    f"{app}.view_{model}"
+    for app, models in {
+        "sources": ["source", "snapshot", "citation"],
+        "claims": [
+            "claimant",
+            "topic",
+            "claim",
+            "claimtopic",
+            "claimrelation",
+            "evidence",
+            "ratingscale",
+            "rating",
+            "verdict",
+            "verdictevidence",
+            "review",
+        ],
+    }.items()
+    for model in models
+]
+
+_REVIEWER_WRITE = [
+    "sources.add_source",
+    "sources.change_source",
+    "sources.add_snapshot",
+    "sources.add_citation",
+    "sources.change_citation",
+    "sources.delete_citation",
+    "claims.add_claimant",
+    "claims.change_claimant",
+    "claims.add_topic",
+    "claims.change_topic",
+    "claims.add_claim",
+    "claims.change_claim",
+    "claims.add_claimtopic",
+    "claims.delete_claimtopic",
+    "claims.add_claimrelation",
+    "claims.delete_claimrelation",
+    "claims.add_evidence",
+    "claims.change_evidence",
+    "claims.delete_evidence",
+    "claims.add_verdict",
+    "claims.change_verdict",
+    "claims.add_verdictevidence",
+    "claims.delete_verdictevidence",
+]
+
+_EDITOR_EXTRA = [
+    "claims.review_verdict",
+    "claims.publish_claim",
+    "claims.add_review",
+    "claims.add_ratingscale",
+    "claims.change_ratingscale",
+    "claims.add_rating",
+    "claims.change_rating",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    REVIEWER: _VIEW_ALL + _REVIEWER_WRITE,
+    EDITOR: _VIEW_ALL + _REVIEWER_WRITE + _EDITOR_EXTRA,
+}
+# Administrators get every permission of these apps plus user management.
+ADMIN_APPS = ("sources", "claims", "auth")
+
+
+def apply_roles(apps) -> None:
+    """Create or update the role groups (works with a migration's historical ``apps``)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+
+    def lookup(codes: list[str]) -> list:
+        wanted = {tuple(code.split(".", 1)) for code in codes}
+        found = [
+            p
+            for p in Permission.objects.filter(
+                content_type__app_label__in={app for app, _ in wanted}
+            ).select_related("content_type")
+            if (p.content_type.app_label, p.codename) in wanted
+        ]
+        missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+        if missing:
+            raise RuntimeError(f"permissions missing for roles: {sorted(missing)}")
+        return found
+
+    for name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(lookup(codes))
+    admin, _ = Group.objects.get_or_create(name=ADMINISTRATOR)
+    admin.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))

@@ -1,0 +1,50 @@
+"""The out-of-the-box defaults: an embedded PostgreSQL and a broker that needs no server.
+
+Used only when ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are unset. The embedded PostgreSQL
+comes from the ``pgserver`` wheel (PostgreSQL 16 binaries); it is started on first use from
+``DATA_DIR/postgres`` and stopped by pgserver when the last process using it exits.
+"""
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+EMBEDDED_DB_NAME = "factcheck"
+
+# platformdirs (used by pgserver) warns when XDG_RUNTIME_DIR is unset, as in root shells and
+# CI; pgserver keeps its state in the data folder, so the warning is noise.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def embedded_database(data_dir: Path) -> dict[str, Any]:
+    """Start (or join) the embedded PostgreSQL and return a Django ``DATABASES`` entry."""
+    import pgserver  # imported here: only the embedded default needs it
+
+    pgdata = data_dir / "postgres"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": EMBEDDED_DB_NAME,
+        "USER": "postgres",
+        "HOST": str(pgdata),  # a Unix socket directory: no TCP port to collide with
+        "PORT": "",
+    }
+
+
+def filesystem_broker(data_dir: Path) -> tuple[str, dict[str, Any]]:
+    """kombu's ``filesystem://`` transport: messages are files in ``DATA_DIR/broker``."""
+    queue = data_dir / "broker" / "queue"
+    processed = data_dir / "broker" / "processed"
+    for folder in (queue, processed):
+        folder.mkdir(parents=True, exist_ok=True)
+    options = {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "store_processed": False,
+    }
+    return "filesystem://", options
