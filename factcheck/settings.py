@@ -115,7 +115,32 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-check every source URL once a day (status, final URL, changed content).
+    "sources-check-links": {"task": "sources.tasks.check_links", "schedule": 24 * 60 * 60.0},
+    # Jobs whose worker died (or whose message was lost) are put back in the queue.
+    "sources-requeue-stalled-jobs": {"task": "sources.tasks.requeue_stalled_jobs", "schedule": 5 * 60.0},
+}
+
+# --- Ingestion: fetching, uploads, re-anchoring, jobs (sources/) ------------------------------
+# Tests turn this on for their 127.0.0.1 fixture server; production leaves it off so that a
+# fetched URL can never reach the machine's own or its network's private services.
+FETCH_ALLOW_PRIVATE_ADDRESSES = env_bool("FETCH_ALLOW_PRIVATE_ADDRESSES", False)
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+FETCH_CONNECT_TIMEOUT = env_int("FETCH_CONNECT_TIMEOUT", 10, minimum=1)
+FETCH_READ_TIMEOUT = env_int("FETCH_READ_TIMEOUT", 30, minimum=1)
+# A whole download, however slowly the server drips its bytes.
+FETCH_TOTAL_TIMEOUT = env_int("FETCH_TOTAL_TIMEOUT", 120, minimum=1)
+FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5, minimum=0)
+FETCH_USER_AGENT = env_str("FETCH_USER_AGENT", "factcheck/1.0 (fact-check source archiver)")
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Similarity (0-100) a changed quote must reach to be re-anchored by fuzzy matching.
+ANCHOR_FUZZY_THRESHOLD = env_int("ANCHOR_FUZZY_THRESHOLD", 85, minimum=50)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 4, minimum=1)
+# Transient failures are retried after BACKOFF, 2×, 4×… seconds.
+JOB_RETRY_BACKOFF_SECONDS = env_int("JOB_RETRY_BACKOFF_SECONDS", 30, minimum=0)
+# A running job silent this long (queued: four times this long) is considered lost.
+JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 15 * 60, minimum=1)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

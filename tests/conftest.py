@@ -1,6 +1,18 @@
+pytest_plugins = ["tests.worker"]
+
 import pytest
 
 from tests.factories import EditorFactory, ReviewerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _unhashed_static_files(settings):
+    """Tests do not run collectstatic, so the manifest storage would fail on every page that
+    uses ``{% static %}``: serve static names as they are."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
