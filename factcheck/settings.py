@@ -60,9 +60,14 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "sources",
     "claims",
+    "ops",
+    "drf_spectacular_sidecar",
+    "newsroom",
 ]
 
 MIDDLEWARE = [
+    "ops.request_id.RequestIdMiddleware",
+    "ops.db.PublicReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -100,8 +105,19 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 else:
     DATABASES = {"default": embedded_database(DATA_DIR)}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling mode, server-side cursors cannot outlive a
+# statement: turn them off (exports then page by key instead, see newsroom).
+DATABASE_POOLER = env_choice("DATABASE_POOLER", "none", ("none", "transaction"))
+# Public pages and the API read from a replica when one is configured (ops.db.ReplicaRouter).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _db in DATABASES.values():
+    _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "transaction"
+DATABASE_ROUTERS = ["ops.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -115,6 +131,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Separate queues so that each kind of work can get its own workers when it grows (a slow
+# export never holds up a webhook); one local worker consumes them all (CELERY_QUEUES_ALL).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "sources.tasks.*": {"queue": "ingest"},
+    "newsroom.tasks.deliver_*": {"queue": "webhooks"},
+    "newsroom.tasks.*export*": {"queue": "export"},
+}
+CELERY_QUEUES_ALL = "default,ingest,export,webhooks"
 CELERY_BEAT_SCHEDULE: dict = {
     # Re-check every source URL once a day (status, final URL, changed content).
     "sources-check-links": {"task": "sources.tasks.check_links", "schedule": 24 * 60 * 60.0},
@@ -158,6 +183,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -199,22 +225,49 @@ PGHISTORY_APPEND_ONLY = True
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
 
 # --- REST framework -------------------------------------------------------------------------
+# Newsroom clients authenticate with an API key (newsroom.authentication); each client's rate
+# is set in the admin. API_ANONYMOUS_RATE lets requests without a key in at that rate
+# (e.g. "60/hour"); empty means anonymous access is off.
+API_ANONYMOUS_RATE = env_str("API_ANONYMOUS_RATE", "")
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500, minimum=1)
+# Webhook delivery: attempts in all, and the first retry delay (doubled on every retry).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The newsroom API's views (claims/api) set their own authentication, permission and
+    # throttle classes, so that other DRF views of the project are not bound by them.
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "factcheck API",
+    "DESCRIPTION": "Published fact-checks for newsrooms: claims, verdicts, evidence, sources; "
+    "incremental sync, bulk export and ClaimReview. See docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+# JSON lines in production (for log shippers), readable text when developing.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "ops.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # pgserver narrates every start and stop of the embedded PostgreSQL at INFO.
     "loggers": {"pgserver": {"level": "WARNING"}},

@@ -219,3 +219,122 @@ class AnchoredQuote(models.Model):
             },
             {"type": "TextPositionSelector", "start": self.start, "end": self.end},
         ]
+
+
+class JobKind(models.TextChoices):
+    FETCH = "fetch", "Fetch from URL"
+    UPLOAD = "upload", "Uploaded file"
+    PASTE = "paste", "Pasted text"
+    LINK_CHECK = "link_check", "Link check"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+# Statuses a job can still leave on its own (a worker will pick it up or is working on it).
+JOB_OPEN_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+# Progress ticks on every step and updated_at on every write: neither is worth an audit event,
+# and the uploaded bytes must not be copied into the event table on every status change.
+@pghistory.track(exclude=["progress", "updated_at", "upload_data"])
+class Job(models.Model):
+    """One ingestion or check a person can follow: queued → running → succeeded | failed.
+
+    Written only by ``sources.services``; a Celery task runs it (``sources.tasks.run_job``),
+    and the task may run more than once (late acknowledgement, retries, a worker killed
+    mid-job): the services make the second run a no-op once the job has succeeded.
+    """
+
+    kind = models.CharField(max_length=12, choices=JobKind.choices)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    input_url = models.URLField("URL", max_length=2000, blank=True)
+    input_filename = models.CharField("file name", max_length=255, blank=True)
+    # The uploaded file, kept in the database (not on a disk the worker may not share) until
+    # the job succeeds, so that a failed upload can be retried.
+    upload_data = models.BinaryField(null=True, blank=True, editable=False)
+    options = models.JSONField(default=dict, blank=True, help_text="What the person asked for.")
+    error = models.TextField(blank=True, help_text="Why the last attempt failed, in plain words.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True, help_text="What the job did.")
+    task_id = models.CharField(max_length=64, blank=True)
+    # When a transient failure's retry is due; the stall sweep leaves such a job alone till then.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_percent"),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""), name="job_failure_has_error"
+            ),
+        ]
+        indexes = [
+            # The admin's job list: newest first, filtered by status.
+            models.Index(fields=["status", "-created_at"], name="job_status_created_idx"),
+            # "Is a check of this source already waiting?" when the daily link check runs.
+            models.Index(
+                fields=["source", "kind"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_open_by_source_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.input_url or self.input_filename or (str(self.source) if self.source_id else "")
+        return f"{self.get_kind_display()} #{self.pk}: {target}"[:200]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class LinkOutcome(models.TextChoices):
+    OK = "ok", "Unchanged"
+    CHANGED = "changed", "Content changed"
+    MOVED = "moved", "Redirects elsewhere"
+    DEAD = "dead", "Dead (error status)"
+    UNREACHABLE = "unreachable", "Unreachable"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class LinkCheck(models.Model):
+    """The result of re-checking a source's URL: one row per check, never edited."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="link_checks")
+    job = models.OneToOneField(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="link_check")
+    checked_at = models.DateTimeField()
+    outcome = models.CharField(max_length=12, choices=LinkOutcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.URLField(max_length=2000, blank=True)
+    # sha256 of the extracted, cleaned text: compared with the current snapshot's hash.
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # The admin's "latest check per source" and the per-source history.
+            models.Index(fields=["source", "-checked_at"], name="linkcheck_source_latest_idx"),
+            models.Index(fields=["outcome", "-checked_at"], name="linkcheck_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} — {self.get_outcome_display()} ({self.checked_at:%Y-%m-%d})"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.outcome != LinkOutcome.OK
