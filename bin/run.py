@@ -46,6 +46,7 @@ def main() -> int:
                 "--concurrency=2",
                 "--without-gossip",
                 "--without-mingle",
+                f"--queues={settings.CELERY_QUEUES_ALL}",
                 f"--schedule={settings.DATA_DIR / 'celerybeat-schedule'}",
             ],
             cwd=ROOT,

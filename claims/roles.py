@@ -1,5 +1,6 @@
-"""The desk's roles as permission sets. Applied by a data migration, re-applied by
-``manage.py demo`` so that new permissions reach existing groups."""
+"""The desk's roles as permission sets. Applied by a data migration; ``apply_roles`` takes an
+app registry (a migration's historical ``apps`` or ``django.apps.apps``) and is idempotent, so
+``manage.py demo`` and the tests can re-apply it."""
 
 REVIEWER = "Reviewer"
 EDITOR = "Editor"

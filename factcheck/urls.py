@@ -1,10 +1,12 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from factcheck import health
+from ops import health
 
 urlpatterns = [
     path("healthz/live", health.live, name="health-live"),
     path("healthz/ready", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
+    # The public site owns the root; keep it last so that the paths above win.
+    path("", include("claims.urls")),
 ]

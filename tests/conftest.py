@@ -1,8 +1,9 @@
-pytest_plugins = ["tests.worker"]
-
 import pytest
+from django.apps import apps
 
 from tests.factories import EditorFactory, ReviewerFactory, UserFactory
+
+pytest_plugins = ["tests.worker"]
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +14,23 @@ def _unhashed_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Roles and the default rating scale come from a data migration; a transactional test's
+    flush removes them, so tests that use the database get them back (one query when present)."""
+    if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.contrib.auth.models import Group
+
+    from claims.rating_scales import ensure_default_scale
+    from claims.roles import ADMINISTRATOR, apply_roles
+
+    if not Group.objects.filter(name=ADMINISTRATOR).exists():
+        apply_roles(apps)
+        ensure_default_scale(apps)
 
 
 @pytest.fixture

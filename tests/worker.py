@@ -68,6 +68,7 @@ class WorkerProcess:
             "--without-mingle",
             f"--logfile={self.log_file}",
             "--hostname=test-worker@%h",
+            f"--queues={settings.CELERY_QUEUES_ALL}",
         ]
         if purge:
             command.append("--purge")
