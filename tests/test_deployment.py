@@ -100,3 +100,31 @@ def test_bad_settings_fail_loudly_naming_the_variable(tmp_path, variable, value,
 def test_good_settings_start(tmp_path):
     result = run_settings({"DATA_DIR": str(tmp_path), "DJANGO_DEBUG": "off"})
     assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_path):
+    """docs/operations.md's production environment gives `check --deploy` nothing to say."""
+    production = {
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "x" * 20 + "production-secret-key-of-some-length-and-entropy-1234567890",
+        "ALLOWED_HOSTS": "factcheck.example.org",
+        "SITE_URL": "https://factcheck.example.org",
+        "HTTPS": "1",
+        "TRUST_X_FORWARDED_PROTO": "1",
+        "SECURE_HSTS_PRELOAD": "1",
+        "CSRF_TRUSTED_ORIGINS": "https://factcheck.example.org",
+    }
+    documented = (ROOT / "docs" / "operations.md").read_text()
+    for variable in production:
+        if variable != "DATA_DIR":
+            assert f"{variable}=" in documented, f"{variable} is not in docs/operations.md"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://x@localhost/x", **production},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
