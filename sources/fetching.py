@@ -161,7 +161,6 @@ def _session(allow_private: bool) -> requests.Session:
     # Environment proxies would make every connection go to the proxy's (often private)
     # address and hide the real target from the guard.
     session.trust_env = False
-    session.max_redirects = 0
     if not allow_private:
         adapter = _GuardedAdapter(max_retries=0)
         session.mount("http://", adapter)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from claims.models import PUBLIC_CLAIM_STATUSES, Claim, Evidence
 from sources.anchoring import Anchor, find_quote
-from sources.models import AnchoredQuote, AnchorMethod, Snapshot, Source
+from sources.models import AnchoredQuote, Snapshot, Source
 
 ANCHOR_FIELDS = ["snapshot", "start", "end", "exact", "prefix", "suffix", "anchor_method", "is_orphaned"]
 
@@ -59,19 +59,18 @@ def _quotes_to_reanchor(model: type[AnchoredQuote], source: Source, previous_id:
 
 def _locate(quote: AnchoredQuote, new: Snapshot, threshold: float) -> tuple[Anchor, dict[str, Any]] | None:
     """Where ``quote`` is in ``new``, and the record of how it was found; None if it is not."""
+    # No offsets: in a different text the old offsets prove nothing, and the words at the same
+    # place may be another occurrence of the quote. Context decides between occurrences.
     anchor = find_quote(
         new.text,
         exact=quote.exact,
         prefix=quote.prefix,
         suffix=quote.suffix,
-        start=quote.start,
-        end=quote.end,
         fuzzy_threshold=threshold,
     )
     if anchor is None:
         return None
-    # Found at the very same offsets of a new text is still an exact match of the words.
-    method = AnchorMethod.EXACT if anchor.method == AnchorMethod.GIVEN else anchor.method
+    method = anchor.method
     return anchor, {
         "from": [quote.snapshot_id, quote.start, quote.end],
         "to": [new.pk, anchor.start, anchor.end],
