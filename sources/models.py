@@ -157,7 +157,8 @@ def anchor_matches_snapshot_trigger(table_prefix: str) -> pgtrigger.Trigger:
         when=pgtrigger.Before,
         operation=pgtrigger.Insert | pgtrigger.UpdateOf("snapshot_id", "start", "end", "exact"),
         func="""
-            IF NOT EXISTS (
+            -- An empty or inverted span is left to the CHECK constraints to name.
+            IF NEW."end" > NEW.start AND NOT EXISTS (
                 SELECT 1 FROM sources_snapshot s
                 WHERE s.id = NEW.snapshot_id
                   AND substring(s.text FROM NEW.start + 1 FOR NEW."end" - NEW.start) = NEW.exact
@@ -252,9 +253,7 @@ class Job(models.Model):
 
     kind = models.CharField(max_length=12, choices=JobKind.choices)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
-    )
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     input_url = models.URLField("URL", max_length=2000, blank=True)
     input_filename = models.CharField("file name", max_length=255, blank=True)
     # The uploaded file, kept in the database (not on a disk the worker may not share) until
@@ -316,7 +315,9 @@ class LinkCheck(models.Model):
     """The result of re-checking a source's URL: one row per check, never edited."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="link_checks")
-    job = models.OneToOneField(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="link_check")
+    job = models.OneToOneField(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="link_check"
+    )
     checked_at = models.DateTimeField()
     outcome = models.CharField(max_length=12, choices=LinkOutcome.choices)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

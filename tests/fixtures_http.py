@@ -9,6 +9,7 @@ interface like any web site. ``FETCH_ALLOW_PRIVATE_ADDRESSES`` must be on to fet
         http_fixtures.pages["/changing"] = ("text/html", b"<html>…")   # change a page
 """
 
+import contextlib
 import gzip
 import os
 import re
@@ -158,10 +159,9 @@ class FixtureServer:
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 server.hits[path] += 1
-                try:
+                # The client may give up (size limit, timeout): as intended.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._route(path)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (size limit, timeout): as intended
 
             def _route(self, path: str) -> None:
                 if path in server.pages:

@@ -8,7 +8,7 @@ import pytest
 from sources import fetching
 from sources.extraction import ExtractionError, extract, sniff
 from sources.fetching import FetchError, fetch
-from tests.fixtures_http import BOMB_BYTES, allow_loopback, http_fixtures, http_server  # noqa: F401
+from tests.fixtures_http import BOMB_BYTES
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -142,7 +142,7 @@ def test_loopback_refused_unless_allowed(http_fixtures, settings):
         "192.168.1.1",
         "127.0.0.1",
         "169.254.169.254",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104  (an address to refuse, not to bind)
         "::1",
         "fe80::1",
         "fc00::1",
