@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz/live", health.live, name="health-live"),
     path("healthz/ready", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("claims.api.urls")),
     # The public site owns the root; keep it last so that the paths above win.
     path("", include("claims.urls")),
 ]

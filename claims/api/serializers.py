@@ -1,0 +1,226 @@
+"""Read-only representations of the published record. Everything they read is prefetched by
+claims.api.selectors; no serializer method queries the database."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.claimreview import absolute_url, review_rating, scale_bounds
+from claims.models import Claim, ClaimStatus, Verdict
+
+
+def _public_url(obj: Any) -> str:
+    return absolute_url(obj.get_absolute_url())
+
+
+class SelectorSerializer(serializers.Serializer):
+    """A W3C Web Annotation selector (TextQuoteSelector or TextPositionSelector)."""
+
+    type = serializers.ChoiceField(choices=["TextQuoteSelector", "TextPositionSelector"])
+    exact = serializers.CharField(required=False)
+    prefix = serializers.CharField(required=False, allow_blank=True)
+    suffix = serializers.CharField(required=False, allow_blank=True)
+    start = serializers.IntegerField(required=False)
+    end = serializers.IntegerField(required=False)
+
+
+class QuoteSerializer(serializers.Serializer):
+    """The exact words and where they are in the source's snapshot."""
+
+    exact = serializers.CharField()
+    prefix = serializers.CharField(allow_blank=True)
+    suffix = serializers.CharField(allow_blank=True)
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    snapshot_id = serializers.IntegerField()
+    snapshot_sha256 = serializers.CharField(source="snapshot.sha256")
+    is_orphaned = serializers.BooleanField()
+    selector = SelectorSerializer(many=True)
+
+
+class SourceBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    url = serializers.CharField(allow_blank=True)
+    publisher = serializers.CharField(allow_blank=True)
+    authors = serializers.ListField(child=serializers.CharField(), source="author_list")
+    published_on = serializers.DateField(allow_null=True)
+    language = serializers.CharField()
+    public_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_public_url(self, source: Any) -> str:
+        return _public_url(source)
+
+
+class SourceSerializer(SourceBriefSerializer):
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ClaimantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    same_as = serializers.CharField(allow_blank=True)
+    public_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_public_url(self, claimant: Any) -> str:
+        return _public_url(claimant)
+
+
+class TopicSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    public_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_public_url(self, topic: Any) -> str:
+        return _public_url(topic)
+
+
+class RatingSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    slug = serializers.CharField()
+    value = serializers.IntegerField(
+        allow_null=True, help_text="The ClaimReview number; null for non-ordinal labels."
+    )
+    description = serializers.CharField(allow_blank=True)
+
+
+class RatingScaleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    is_default = serializers.BooleanField()
+    ratings = RatingSerializer(many=True)
+
+
+class ClaimReviewRatingSerializer(serializers.Serializer):
+    """The verdict as a schema.org Rating: what Google's tools read."""
+
+    alternateName = serializers.CharField()
+    ratingValue = serializers.IntegerField(required=False)
+    worstRating = serializers.IntegerField(required=False)
+    bestRating = serializers.IntegerField(required=False)
+
+
+class VerdictSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    rating = RatingSerializer()
+    rating_scale = serializers.CharField(source="rating.scale.slug")
+    rating_text = serializers.SerializerMethodField(help_text="The publisher's own wording of the rating.")
+    claim_review_rating = serializers.SerializerMethodField()
+    rationale = serializers.CharField(help_text="Markdown.")
+    published_at = serializers.DateTimeField()
+    corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
+    public_note = serializers.CharField(
+        allow_blank=True, help_text="The correction note, when this verdict corrects another."
+    )
+
+    def get_rating_text(self, verdict: Verdict) -> str:
+        return verdict.original_rating_text or verdict.rating.label
+
+    @extend_schema_field(ClaimReviewRatingSerializer)
+    def get_claim_review_rating(self, verdict: Verdict) -> dict[str, Any]:
+        doc = review_rating(verdict, bounds=scale_bounds(verdict.rating))
+        doc.pop("@type", None)
+        return doc
+
+
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    stance = serializers.ChoiceField(choices=["supports", "contradicts", "context"])
+    note = serializers.CharField(allow_blank=True)
+    quote = QuoteSerializer(source="*")
+    source = SourceBriefSerializer(source="snapshot.source")
+
+
+class RelatedClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["same_as", "contradicts", "depends_on"])
+    direction = serializers.ChoiceField(
+        choices=["outgoing", "incoming"],
+        help_text="outgoing: this claim <kind> the other; incoming: the reverse.",
+    )
+    statement = serializers.CharField()
+    public_url = serializers.URLField()
+
+
+class ClaimSerializer(serializers.Serializer):
+    """A published claim, or, when ``status`` is ``retracted``, its tombstone: the retraction
+    note and dates, with no verdict, evidence or relations."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[ClaimStatus.PUBLISHED.value, ClaimStatus.RETRACTED.value])
+    public_url = serializers.SerializerMethodField()
+    statement = serializers.CharField()
+    slug = serializers.CharField()
+    quote = QuoteSerializer(source="*")
+    claimant = ClaimantSerializer()
+    source = SourceBriefSerializer(source="snapshot.source")
+    made_on = serializers.DateField(allow_null=True)
+    topics = TopicSerializer(many=True, source="public_topics")
+    verdict = serializers.SerializerMethodField()
+    evidence = serializers.SerializerMethodField()
+    related = serializers.SerializerMethodField()
+    published_at = serializers.DateTimeField()
+    public_changed_at = serializers.DateTimeField()
+    retracted_at = serializers.DateTimeField(allow_null=True)
+    retraction_note = serializers.CharField(allow_blank=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_public_url(self, claim: Claim) -> str:
+        return _public_url(claim)
+
+    @extend_schema_field(VerdictSerializer(allow_null=True))
+    def get_verdict(self, claim: Claim) -> dict[str, Any] | None:
+        if claim.status != ClaimStatus.PUBLISHED or not claim.published_verdicts:
+            return None
+        return VerdictSerializer(claim.published_verdicts[0]).data
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, claim: Claim) -> list[dict[str, Any]]:
+        if claim.status != ClaimStatus.PUBLISHED:
+            return []
+        return EvidenceSerializer(claim.public_evidence, many=True).data
+
+    @extend_schema_field(RelatedClaimSerializer(many=True))
+    def get_related(self, claim: Claim) -> list[dict[str, Any]]:
+        if claim.status != ClaimStatus.PUBLISHED:
+            return []
+        items = [(r.kind, "outgoing", r.to_claim) for r in claim.public_out]
+        items += [(r.kind, "incoming", r.from_claim) for r in claim.public_in]
+        return [
+            {
+                "id": other.pk,
+                "kind": kind,
+                "direction": direction,
+                "statement": other.statement,
+                "public_url": _public_url(other),
+            }
+            for kind, direction, other in items
+        ]
+
+
+class ChangeSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(
+        help_text="Commit-ordered position in the feed; pass the last one as ?after=."
+    )
+    change = serializers.ChoiceField(choices=["published", "corrected", "retracted"])
+    committed_at = serializers.DateTimeField()
+    claim_id = serializers.IntegerField()
+    claim = serializers.SerializerMethodField(help_text="The claim as it is now (a tombstone if retracted).")
+
+    @extend_schema_field(ClaimSerializer(allow_null=True))
+    def get_claim(self, change: Any) -> dict[str, Any] | None:
+        claim = self.context.get("claims", {}).get(change.claim_id)
+        return ClaimSerializer(claim).data if claim is not None else None
