@@ -140,3 +140,324 @@ def claim_history(claim: Claim) -> list[HistoryEntry]:
             (Review, models.Q(verdict_id__in=verdict_ids)),
         ]
     )
+
+
+# --- Public site ----------------------------------------------------------------------------
+# Reads for readers: only public claims (published or retracted) and only their published
+# verdict. Nothing here selects internal columns (Source.notes, review comments, reasons).
+
+# Characters of snapshot text shown around a quote; cut in the database so that a page never
+# loads a whole document to show a sentence.
+PUBLIC_CONTEXT_CHARS = 240
+# Markers ts_headline puts around matched words; the view escapes the snippet, then turns the
+# markers into <mark>. Private-use characters, removed from the text first, so no user text
+# can forge one.
+HEADLINE_START, HEADLINE_STOP = "\ue000", "\ue001"
+
+
+@dataclass
+class PublicFilters:
+    """What a reader asked of the claim list (validated by claims.views.ClaimFilterForm)."""
+
+    q: str = ""
+    rating: str = ""
+    topic: str = ""
+    claimant: str = ""
+    source: int | None = None
+    published_from: dt.date | None = None
+    published_to: dt.date | None = None
+
+
+@dataclass
+class PublicLogEntry:
+    """One line of a claim's public correction log."""
+
+    at: dt.datetime
+    kind: str  # "published" | "corrected" | "retracted"
+    rating: str = ""
+    previous_rating: str = ""
+    note: str = ""
+    actor_name: str = ""
+
+
+def _context_annotations(prefix: str = "") -> dict[str, Any]:
+    from django.db.models import F, Value
+    from django.db.models.functions import Greatest, Substr
+
+    text = F(f"{prefix}snapshot__text")
+    start, end = F(f"{prefix}start"), F(f"{prefix}end")
+    begin = Greatest(start - PUBLIC_CONTEXT_CHARS, Value(0))
+    return {
+        "context_before": Substr(text, begin + 1, start - begin),
+        "context_after": Substr(text, end + 1, Value(PUBLIC_CONTEXT_CHARS)),
+    }
+
+
+def public_claims() -> models.QuerySet[Claim]:
+    """Claims the public may see, with what a list card shows, in one query: the claimant,
+    the source, and the published verdict's rating (joined, at most one row per claim)."""
+    from django.db.models import F, FilteredRelation, Q
+
+    from claims.models import PUBLIC_CLAIM_STATUSES, VerdictStatus
+
+    return (
+        Claim.objects.filter(status__in=PUBLIC_CLAIM_STATUSES)
+        .annotate(
+            pv=FilteredRelation("verdicts", condition=Q(verdicts__status=VerdictStatus.PUBLISHED)),
+            rating_label=F("pv__rating__label"),
+            rating_slug=F("pv__rating__slug"),
+            rating_value=F("pv__rating__value"),
+            rating_original=F("pv__original_rating_text"),
+        )
+        .select_related("claimant", "snapshot__source")
+        .defer(
+            "search_vector",
+            "snapshot__text",
+            "snapshot__extraction",
+            "snapshot__source__notes",
+        )
+    )
+
+
+def public_claim_list(filters: PublicFilters) -> models.QuerySet[Claim]:
+    """Public claims matching ``filters``: ranked by full-text relevance when there is a query
+    (``websearch_to_tsquery``: the reader's text is text, never syntax), else newest public
+    change first. Matches carry a ``headline`` with marked words."""
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    qs = public_claims()
+    if filters.rating:
+        qs = qs.filter(pv__rating__slug=filters.rating)
+    if filters.topic:
+        qs = qs.filter(topics__slug=filters.topic)
+    if filters.claimant:
+        qs = qs.filter(claimant__slug=filters.claimant)
+    if filters.source:
+        qs = qs.filter(snapshot__source_id=filters.source)
+    if filters.published_from:
+        qs = qs.filter(published_at__date__gte=filters.published_from)
+    if filters.published_to:
+        qs = qs.filter(published_at__date__lte=filters.published_to)
+    q = filters.q.replace(HEADLINE_START, "").replace(HEADLINE_STOP, "").strip()
+    if not q:
+        return qs.order_by("-public_changed_at", "-id")
+    query = SearchQuery(q, search_type="websearch", config="english")
+    return (
+        qs.filter(search_vector=query)
+        .annotate(
+            rank=SearchRank(F("search_vector"), query),
+            headline=SearchHeadline(
+                Concat("statement", Value(" — "), "exact", output_field=models.TextField()),
+                query,
+                config="english",
+                start_sel=HEADLINE_START,
+                stop_sel=HEADLINE_STOP,
+                max_words=40,
+                min_words=20,
+            ),
+        )
+        .order_by("-rank", "-public_changed_at", "-id")
+    )
+
+
+def public_latest(*, limit: int = 10) -> list[Claim]:
+    return list(public_claims().order_by("-public_changed_at", "-id")[:limit])
+
+
+def public_recently_corrected(*, limit: int = 5) -> list[Claim]:
+    """Published claims whose published verdict corrects an earlier one, latest first."""
+    from claims.models import ClaimStatus
+
+    return list(
+        public_claims()
+        .filter(status=ClaimStatus.PUBLISHED, pv__corrects__isnull=False)
+        .order_by("-public_changed_at", "-id")[:limit]
+    )
+
+
+def public_state(claim_id: int) -> tuple[str, dt.datetime | None] | None:
+    """(slug, public_changed_at) of a public claim, or None: the cheap query behind the claim
+    page's ETag, Last-Modified and slug redirect."""
+    from claims.models import PUBLIC_CLAIM_STATUSES
+
+    return (
+        Claim.objects.filter(pk=claim_id, status__in=PUBLIC_CLAIM_STATUSES)
+        .values_list("slug", "public_changed_at")
+        .first()
+    )
+
+
+def public_last_change() -> dt.datetime | None:
+    """When anything public last changed (one index scan: claim_public_changed_idx)."""
+    from django.db.models import Max
+
+    from claims.models import PUBLIC_CLAIM_STATUSES
+
+    return Claim.objects.filter(status__in=PUBLIC_CLAIM_STATUSES).aggregate(at=Max("public_changed_at"))["at"]
+
+
+def public_claim_detail(claim_id: int) -> Claim | None:
+    """A public claim with everything its page shows, in a fixed number of queries whatever
+    the amount of evidence: ``published_verdict`` (None when retracted), ``public_evidence``,
+    ``public_topics``, ``public_relations`` and ``provenance``."""
+    from django.db.models import Exists, OuterRef, Prefetch, Q
+
+    from claims.models import PUBLIC_CLAIM_STATUSES, ClaimStatus, Rating, Topic, VerdictStatus
+
+    show_author = _show_reviewer_names()
+    verdicts = Verdict.objects.filter(status=VerdictStatus.PUBLISHED).select_related(
+        "rating__scale", "corrects__rating", *(["author"] if show_author else [])
+    )
+    ordinal = Rating.objects.filter(scale=OuterRef("rating__scale"), value__isnull=False)
+    verdicts = verdicts.annotate(
+        scale_worst=models.Subquery(ordinal.order_by("value").values("value")[:1]),
+        scale_best=models.Subquery(ordinal.order_by("-value").values("value")[:1]),
+    )
+    claim = (
+        Claim.objects.filter(pk=claim_id, status__in=PUBLIC_CLAIM_STATUSES)
+        .select_related("claimant", "snapshot__source")
+        .defer("search_vector", "snapshot__text", "snapshot__extraction", "snapshot__source__notes")
+        .annotate(**_context_annotations())
+        .prefetch_related(
+            Prefetch("verdicts", queryset=verdicts, to_attr="published_verdicts"),
+            Prefetch("topics", queryset=Topic.objects.order_by("name"), to_attr="public_topics"),
+        )
+        .first()
+    )
+    if claim is None:
+        return None
+    published = claim.published_verdicts[0] if claim.published_verdicts else None
+    if claim.status == ClaimStatus.RETRACTED:
+        published = None
+    claim.published_verdict = published
+
+    claim.public_evidence = []
+    if published is not None:
+        # The evidence the published verdict rests on, and what was attached before it was
+        # published: never evidence gathered since for a correction nobody approved yet.
+        rests_on = VerdictEvidence.objects.filter(verdict_id=published.pk, evidence_id=OuterRef("pk"))
+        claim.public_evidence = list(
+            Evidence.objects.filter(claim_id=claim.pk)
+            .filter(Q(Exists(rests_on)) | Q(created_at__lte=published.published_at))
+            .select_related("snapshot__source")
+            .defer("snapshot__text", "snapshot__extraction", "snapshot__source__notes", "added_by")
+            .annotate(**_context_annotations())
+            .order_by("id")
+        )
+
+    claim.public_relations = _public_relations(claim)
+    source_ids = {claim.snapshot.source_id} | {e.snapshot.source_id for e in claim.public_evidence}
+    claim.provenance = public_provenance(source_ids)
+    return claim
+
+
+def _show_reviewer_names() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "PUBLIC_SHOW_REVIEWER_NAMES", False))
+
+
+_RELATION_LABELS = {
+    # kind: (label from the claim's side, label from the other side)
+    "same_as": ("Same assertion as", "Same assertion as"),
+    "contradicts": ("Contradicts", "Contradicted by"),
+    "depends_on": ("Depends on", "Supports the premise of"),
+}
+
+
+def _public_relations(claim: Claim) -> list[tuple[str, Claim]]:
+    """(label, other claim) for each relation whose other end is public, one query."""
+    from django.db.models import Q
+
+    from claims.models import PUBLIC_CLAIM_STATUSES
+
+    relations = (
+        ClaimRelation.objects.filter(
+            Q(from_claim_id=claim.pk, to_claim__status__in=PUBLIC_CLAIM_STATUSES)
+            | Q(to_claim_id=claim.pk, from_claim__status__in=PUBLIC_CLAIM_STATUSES)
+        )
+        .select_related("from_claim", "to_claim")
+        .defer("from_claim__search_vector", "to_claim__search_vector")
+        .order_by("kind", "id")
+    )
+    result = []
+    for relation in relations:
+        outgoing = relation.from_claim_id == claim.pk
+        label = _RELATION_LABELS.get(relation.kind, (relation.kind, relation.kind))[0 if outgoing else 1]
+        result.append((label, relation.to_claim if outgoing else relation.from_claim))
+    return result
+
+
+def public_provenance(source_ids: set[int], *, depth: int = 5) -> list[Any]:
+    """The citation chains starting at ``source_ids`` (what each source cites, and what those
+    cite, up to ``depth`` links), as Citation rows with both sources, one query."""
+    from django.db.models.expressions import RawSQL
+
+    from sources.models import Citation
+
+    if not source_ids:
+        return []
+    reachable = RawSQL(
+        """
+        WITH RECURSIVE chain(id, cited_id, depth) AS (
+            SELECT c.id, c.cited_id, 1 FROM sources_citation c WHERE c.citing_id = ANY(%s)
+            UNION
+            SELECT c.id, c.cited_id, chain.depth + 1
+            FROM sources_citation c JOIN chain ON c.citing_id = chain.cited_id
+            WHERE chain.depth < %s
+        )
+        SELECT id FROM chain
+        """,
+        (sorted(source_ids), depth),
+    )
+    return list(
+        Citation.objects.filter(id__in=reachable)
+        .select_related("citing", "cited")
+        .defer("citing__notes", "cited__notes")
+        .order_by("citing_id", "id")
+    )
+
+
+def public_correction_log(claim: Claim) -> list[PublicLogEntry]:
+    """The public history of a claim: publication, each correction (rating before and after,
+    the public note) and a retraction (its public note). Built from the audit history of the
+    claim and its verdicts only; internal reasons, review comments and (unless
+    ``PUBLIC_SHOW_REVIEWER_NAMES``) names stay out."""
+    entries = _history(
+        [
+            (Claim, models.Q(pgh_obj_id=claim.pk)),
+            (Verdict, models.Q(claim_id=claim.pk)),
+        ]
+    )
+    show_names = _show_reviewer_names()
+    claim_model = str(Claim._meta.verbose_name)
+    log: list[PublicLogEntry] = []
+    last_rating = ""
+    for entry in entries:
+        status = entry.changes.get("status")
+        if status is None or status[0] == status[1]:
+            continue
+        if entry.model == claim_model:
+            if status[1] == "retracted":
+                log.append(
+                    PublicLogEntry(at=entry.at, kind="retracted", note=entry.row.get("retraction note", ""))
+                )
+            continue
+        if status[1] != "published":
+            continue
+        corrects = entry.row.get("corrects")
+        rating = str(entry.row.get("rating", ""))
+        log.append(
+            PublicLogEntry(
+                at=entry.at,
+                kind="corrected" if corrects else "published",
+                rating=rating,
+                previous_rating=last_rating if corrects else "",
+                note=entry.row.get("public note", "") if corrects else "",
+                actor_name=str(entry.row.get("author", "")) if show_names else "",
+            )
+        )
+        last_rating = rating
+    return log
