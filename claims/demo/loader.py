@@ -30,7 +30,6 @@ from claims.demo.fixture import (
 )
 from claims.models import Claim, Claimant, Evidence, Rating, RatingScale, Verdict, VerdictStatus
 from claims.roles import EDITOR, REVIEWER, apply_roles
-from factcheck.audit import audit_context
 from sources import services as source_services
 from sources.models import Snapshot, SnapshotOrigin, Source
 
@@ -116,7 +115,9 @@ def load_demo(*, seeds_dir: Path | None, reset_passwords: bool = False) -> DemoR
     included, so no password is printed for an account that does not exist.
     """
     fixture = load_fixture()
-    with transaction.atomic(), audit_context(None, REASON, command="manage.py demo"):
+    # No audit context around the whole load: pghistory merges nested contexts into one,
+    # which would credit every event to one actor; each service call sets its own.
+    with transaction.atomic():
         # New permissions reach the role groups of an existing database too.
         apply_roles(django_apps)
         accounts = ensure_accounts(reset_passwords=reset_passwords)

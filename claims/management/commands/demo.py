@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from claims.demo.fixture import FixtureError, load_fixture, seed_texts, write_anchors
 from claims.demo.loader import load_demo
+from factcheck.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -52,8 +53,9 @@ class Command(BaseCommand):
             )
         try:
             result = load_demo(seeds_dir=seeds_dir, reset_passwords=reset_passwords)
-        except FixtureError as exc:
-            raise CommandError(str(exc)) from exc
+        except (FixtureError, DomainError) as exc:
+            # Nothing was written: the load is one transaction.
+            raise CommandError(f"The demo data could not be loaded: {exc}") from exc
 
         # Printed only now that the transaction has committed: the accounts exist.
         for account in result.accounts:
