@@ -343,6 +343,7 @@ def ingest_paste(
         extraction={"type": "text", "extractor": "paste"},
         reason=reason or "source pasted",
     )
+    source.current_snapshot = result.snapshot
     now = timezone.now()
     with audit_context(actor, reason or "source pasted"):
         return Job.objects.create(
@@ -423,7 +424,12 @@ def _set_progress(job: Job, progress: int) -> None:
 def _job_start(job_id: int, task_id: str) -> Job | None:
     """Lock the job and mark it running; None when there is nothing to do."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("source", "created_by").filter(pk=job_id).first()
+        job = (
+            Job.objects.select_for_update(of=("self",))
+            .select_related("source", "created_by")
+            .filter(pk=job_id)
+            .first()
+        )
         if job is None or job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
             # Done already (a redelivered message, a duplicate from the stall sweep) or failed
             # for good: only an explicit retry runs it again.
@@ -454,7 +460,7 @@ def _job_start(job_id: int, task_id: str) -> Job | None:
 
 def _job_fail(job: Job, message: str, *, transient: bool) -> JobOutcome:
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("created_by").get(pk=job.pk)
+        job = Job.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=job.pk)
         if job.status != JobStatus.RUNNING:
             return JobOutcome(job.status)  # another run finished it meanwhile
         now = timezone.now()
@@ -505,7 +511,7 @@ def _job_succeed(job: Job, result: dict[str, Any], **changes: Any) -> None:
 def _finish_snapshot(job: Job, extracted: Extracted, *, origin: str, fetched: Fetched | None = None) -> None:
     """Snapshot, metadata, re-anchoring and the job's success: all or nothing, exactly once."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("created_by").get(pk=job.pk)
+        job = Job.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=job.pk)
         if job.status != JobStatus.RUNNING:
             return  # a concurrent run of the same job got here first
         if job.source_id is None:
@@ -609,7 +615,7 @@ def _run_link_check(job: Job) -> None:
             else:
                 check.update(outcome=LinkOutcome.OK, detail="")
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("created_by").get(pk=job.pk)
+        job = Job.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=job.pk)
         if job.status != JobStatus.RUNNING:
             return
         with audit_context(job.created_by, f"link check job #{job.pk}"):
