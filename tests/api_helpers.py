@@ -10,7 +10,9 @@ from tests.factories import ClaimFactory, TopicFactory
 from tests.publishing import add_evidence, publish
 
 
-def keyed_client(name: str = "Daily Planet", rate: str = "1000/hour", **kwargs: Any) -> tuple[NewsroomClient, str]:
+def keyed_client(
+    name: str = "Daily Planet", rate: str = "1000/hour", **kwargs: Any
+) -> tuple[NewsroomClient, str]:
     return services.client_create(actor=None, name=name, rate=rate, **kwargs)
 
 
@@ -21,7 +23,9 @@ def api(key: str | None = None) -> APIClient:
     return client
 
 
-def published_claim(reviewer, editor, *, evidence: int = 1, topics: int = 1, rating: str = "mostly-false", **kwargs):
+def published_claim(
+    reviewer, editor, *, evidence: int = 1, topics: int = 1, rating: str = "mostly-false", **kwargs
+):
     claim = ClaimFactory(**kwargs)
     for _ in range(topics):
         claim.topics.add(TopicFactory())

@@ -21,7 +21,9 @@ def test_claim_detail_shows_the_published_record(key, reviewer, editor, second_e
     claim = published_claim(reviewer, editor, evidence=2)
     other = published_claim(reviewer, editor)
     ClaimRelation.objects.create(from_claim=claim, to_claim=other, kind=RelationKind.CONTRADICTS)
-    correct(claim, author=reviewer, approver=second_editor, editor=editor, rating="false", public_note="Lowered.")
+    correct(
+        claim, author=reviewer, approver=second_editor, editor=editor, rating="false", public_note="Lowered."
+    )
 
     body = api(key).get(reverse("api:claim-detail", args=[claim.pk])).json()
 
@@ -29,7 +31,11 @@ def test_claim_detail_shows_the_published_record(key, reviewer, editor, second_e
     assert body["public_url"].endswith(claim.get_absolute_url())
     assert body["quote"]["exact"] == claim.exact
     assert body["quote"]["selector"][0]["type"] == "TextQuoteSelector"
-    assert body["quote"]["selector"][1] == {"type": "TextPositionSelector", "start": claim.start, "end": claim.end}
+    assert body["quote"]["selector"][1] == {
+        "type": "TextPositionSelector",
+        "start": claim.start,
+        "end": claim.end,
+    }
     assert body["claimant"]["name"] == claim.claimant.name
     assert body["source"]["id"] == claim.snapshot.source_id
     assert len(body["topics"]) == 1

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,6 +65,14 @@ class NewsroomAPIView(APIView):
 
     def get_exception_handler(self) -> Any:
         return errors.exception_handler
+
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> None:
+        if request.authenticators and not request.successful_authenticator:
+            # Say how to authenticate, not only that the request did not.
+            raise exceptions.NotAuthenticated(HasApiKeyOrAnonymousAllowed.message)
+        super().permission_denied(request, message, code)
 
 
 def _get_or_404(qs: models.QuerySet, **lookup: Any) -> Any:
