@@ -91,8 +91,10 @@ def test_entity_pages_queries_are_fixed(client, reviewer, editor):
     ]
     small = {url: queries_for(client, url) for url in pages}
     for _ in range(5):
-        c = published_with_evidence(2, reviewer, editor)
-        c.snapshot = first.snapshot
+        # More claims on the same source, by the same claimant, each with evidence.
+        more = ClaimFactory(snapshot=first.snapshot, claimant=first.claimant)
+        EvidenceFactory(claim=more)
+        publish(more, author=reviewer, editor=editor)
     assert {url: queries_for(client, url) for url in pages} == small
 
 
