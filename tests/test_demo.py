@@ -1,5 +1,6 @@
 """`manage.py demo`: the demo data set, built through the services, loaded twice."""
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -135,6 +136,33 @@ def test_without_seeds_every_source_is_a_labelled_excerpt(tmp_path):
     assert " […] " in demo_source("7052989edaff5068").current_snapshot.text
     assert_every_anchor_matches()
     assert Verdict.objects.filter(status=VerdictStatus.SUPERSEDED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_of_the_corrected_claim_reads_in_workflow_order(tmp_path):
+    """Each workflow step commits on its own, so the audit times order the story."""
+    run_demo(seeds=tmp_path)
+    belarus = Claim.objects.get(exact__startswith="Belarus was the second-largest arms supplier")
+    history = claim_history(belarus)
+
+    def first(model: str, change: tuple | None = None) -> dt.datetime:
+        return next(
+            e.at
+            for e in history
+            if e.model == model and (change is None or e.changes.get("status") == change)
+        )
+
+    assert first("claim") == first("evidence")  # the reviewer's one step: claim and its evidence
+    steps = [
+        first("claim"),
+        first("verdict", (None, "draft")),
+        first("verdict", ("draft", "in_review")),
+        first("verdict", ("in_review", "approved")),
+        first("verdict", ("approved", "published")),
+        first("verdict", ("published", "superseded")),
+    ]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert [e.at for e in history] == sorted(e.at for e in history)
 
 
 def test_passwords_are_printed_only_when_set(tmp_path):

@@ -30,6 +30,7 @@ from claims.demo.fixture import (
 )
 from claims.models import Claim, Claimant, Evidence, Rating, RatingScale, Verdict, VerdictStatus
 from claims.roles import EDITOR, REVIEWER, apply_roles
+from factcheck.errors import DomainError
 from sources import services as source_services
 from sources.models import Snapshot, SnapshotOrigin, Source
 
@@ -108,15 +109,76 @@ def demo_counts(fixture: dict) -> dict[str, int]:
     }
 
 
+class DemoLoadError(FixtureError):
+    """The load stopped after the accounts were committed: their passwords must still be shown."""
+
+    def __init__(self, message: str, accounts: list[Account]) -> None:
+        super().__init__(message)
+        self.accounts = accounts
+
+
+@dataclass
+class _Plan:
+    """Everything the load will write, checked before the first write."""
+
+    texts: dict[str, str]  # source key -> the snapshot text it will get
+    seeds: dict[str, SeedText]
+    spans: dict[int, tuple[int, int]]  # id() of a fixture quote -> its offsets
+
+
+VERDICT_STAGES = ("draft", "in_review", "sent_back", "approved", "published", "correction")
+
+
+def plan_demo(fixture: dict, seeds_dir: Path | None) -> _Plan:
+    """Check the whole fixture against the texts (anchors, keys, ratings, stages)."""
+    seeds = seed_texts(fixture, seeds_dir)
+    quotes = quotes_by_source(fixture)
+    texts = {
+        key: seeds[key].text if key in seeds else excerpt_text([q["quote"] for q in quotes[key]])
+        for key in quotes
+    }
+    spans = {}
+    titles = {s["key"]: s["seed"] or s["title"] for s in fixture["sources"]}
+    for key, quoted_list in quotes.items():
+        for quoted in quoted_list:
+            spans[id(quoted)] = locate(texts[key], quoted, where=titles[key])
+    claimants = {c["key"] for c in fixture["claimants"]}
+    ratings = set(Rating.objects.filter(scale__is_default=True).values_list("slug", flat=True))
+    claim_keys = {c["key"] for c in fixture["claims"]}
+    for claim in fixture["claims"]:
+        if claim["claimant"] not in claimants:
+            raise FixtureError(f"{claim['key']}: unknown claimant {claim['claimant']!r}")
+        if unknown := set(claim["topics"]) - set(fixture["topics"]):
+            raise FixtureError(f"{claim['key']}: unknown topics {sorted(unknown)}")
+        if any(e["source"] == claim["source"] for e in claim["evidence"]):
+            raise FixtureError(f"{claim['key']}: evidence must come from another source")
+        for n, verdict in enumerate(claim["verdicts"]):
+            if verdict["rating"] not in ratings:
+                raise FixtureError(f"{claim['key']}: unknown rating {verdict['rating']!r}")
+            if verdict["stage"] not in VERDICT_STAGES:
+                raise FixtureError(f"{claim['key']}: unknown verdict stage {verdict['stage']!r}")
+            if (verdict["stage"] == "correction") != (n > 0):
+                raise FixtureError(f"{claim['key']}: only a later verdict can be a correction")
+            if any(i >= len(claim["evidence"]) for i in verdict.get("evidence", ())):
+                raise FixtureError(f"{claim['key']}: a verdict rests on evidence the claim lacks")
+    for relation in fixture["relations"]:
+        if not {relation["from"], relation["to"]} <= claim_keys:
+            raise FixtureError(f"relation between unknown claims: {relation}")
+    return _Plan(texts, seeds, spans)
+
+
 def load_demo(*, seeds_dir: Path | None, reset_passwords: bool = False) -> DemoResult:
     """Load the demo unless it is there already; the accounts are ensured either way.
 
-    One transaction: a quote that cannot be anchored leaves nothing behind, accounts
-    included, so no password is printed for an account that does not exist.
+    The fixture is checked against the texts before anything is written (a quote that
+    cannot be anchored writes nothing). The writes then happen in the order a desk works,
+    one transaction per step: the audit trail stamps every event with its transaction's
+    start time, so one transaction for everything would give the whole history a single
+    instant and no order. No audit context wraps the load either: pghistory merges nested
+    contexts, which would credit every event to one actor; each service call sets its own.
     """
     fixture = load_fixture()
-    # No audit context around the whole load: pghistory merges nested contexts into one,
-    # which would credit every event to one actor; each service call sets its own.
+    plan = plan_demo(fixture, seeds_dir)
     with transaction.atomic():
         # New permissions reach the role groups of an existing database too.
         apply_roles(django_apps)
@@ -131,11 +193,16 @@ def load_demo(*, seeds_dir: Path | None, reset_passwords: bool = False) -> DemoR
                 + "). Remove the demo sources or add the missing ones by hand."
             )
         result = DemoResult(loaded_now=not existing, accounts=accounts)
+        users = {a.username: get_user_model().objects.get(username=a.username) for a in accounts}
+        actors = _Actors(users[REVIEWER_USERNAME], users[EDITOR_USERNAME], users[SECOND_EDITOR_USERNAME])
         if not existing:
-            users = {a.username: get_user_model().objects.get(username=a.username) for a in accounts}
-            actors = _Actors(users[REVIEWER_USERNAME], users[EDITOR_USERNAME], users[SECOND_EDITOR_USERNAME])
-            _build(fixture, seed_texts(fixture, seeds_dir), actors, result)
-        result.counts = demo_counts(fixture)
+            snapshots = _add_sources(fixture, plan, actors.reviewer, result)
+    if not existing:
+        try:
+            _add_claims_and_verdicts(fixture, plan, snapshots, actors)
+        except DomainError as exc:
+            raise DemoLoadError(f"The demo load stopped: {exc}", accounts) from exc
+    result.counts = demo_counts(fixture)
     return result
 
 
@@ -143,26 +210,11 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _build(fixture: dict, texts: dict[str, SeedText], actors: _Actors, result: DemoResult) -> None:
-    reviewer = actors.reviewer
-    topics = {name: services.topic_get_or_create(actor=reviewer, name=name) for name in fixture["topics"]}
-    claimants = {}
-    for spec in fixture["claimants"]:
-        # Reuse a claimant someone already recorded under the same name.
-        claimants[spec["key"]] = Claimant.objects.filter(
-            name=spec["name"]
-        ).first() or services.claimant_create(
-            actor=reviewer,
-            name=spec["name"],
-            kind=spec["kind"],
-            description=spec["description"],
-            same_as=spec["same_as"],
-        )
-
-    snapshots: dict[str, Snapshot] = {}
+def _add_sources(fixture: dict, plan: _Plan, reviewer: AbstractBaseUser, result: DemoResult) -> dict:
     sources: dict[str, Source] = {}
-    quotes = quotes_by_source(fixture)
+    snapshots: dict[str, Snapshot] = {}
     for spec in fixture["sources"]:
+        key = spec["key"]
         source = source_services.source_create(
             actor=reviewer,
             title=spec["title"],
@@ -175,38 +227,30 @@ def _build(fixture: dict, texts: dict[str, SeedText], actors: _Actors, result: D
             notes=spec["notes"],
             reason=REASON,
         )
-        key = spec["key"]
-        if key in texts:
+        if key in plan.seeds:
             # The seed is a file handed to the system, not fetched from the web: an upload.
-            snapshot, _ = source_services.snapshot_add(
-                actor=reviewer,
-                source=source,
-                text=texts[key].text,
-                origin=SnapshotOrigin.UPLOAD,
-                extraction={"cleaned_by": "sources.cleaning", "seed": texts[key].filename},
-                reason=REASON,
-            )
+            origin = SnapshotOrigin.UPLOAD
+            extraction = {"cleaned_by": "sources.cleaning", "seed": plan.seeds[key].filename}
             result.full_text_sources.append(key)
         else:
-            snapshot, _ = source_services.snapshot_add(
-                actor=reviewer,
-                source=source,
-                text=excerpt_text([q["quote"] for q in quotes[key]]),
-                origin=SnapshotOrigin.EXCERPT,
-                extraction={
-                    "excerpt": True,
-                    "label": "Excerpt: quoted passages only, not the full text",
-                    "joined_with": EXCERPT_JOINER,
-                    "built_from": "claims/demo/demo.json",
-                    "note": spec.get(
-                        "excerpt_note", "The full text was not available when the demo was loaded."
-                    ),
-                },
-                reason=REASON,
-            )
+            origin = SnapshotOrigin.EXCERPT
+            extraction = {
+                "excerpt": True,
+                "label": "Excerpt: quoted passages only, not the full text",
+                "joined_with": EXCERPT_JOINER,
+                "built_from": "claims/demo/demo.json",
+                "note": spec.get("excerpt_note", "The full text was not available when the demo was loaded."),
+            }
             result.excerpt_sources.append(key)
-        sources[key], snapshots[key] = source, snapshot
-
+        snapshots[key], _ = source_services.snapshot_add(
+            actor=reviewer,
+            source=source,
+            text=plan.texts[key],
+            origin=origin,
+            extraction=extraction,
+            reason=REASON,
+        )
+        sources[key] = source
     for citation in fixture["citations"]:
         source_services.citation_add(
             actor=reviewer,
@@ -215,90 +259,114 @@ def _build(fixture: dict, texts: dict[str, SeedText], actors: _Actors, result: D
             note=citation["note"],
             reason=REASON,
         )
-
-    claims: dict[str, Claim] = {}
-    for spec in fixture["claims"]:
-        claims[spec["key"]] = _claim(spec, snapshots, claimants, topics, actors)
-
-    for relation in fixture["relations"]:
-        services.claim_relate(
-            actor=reviewer,
-            from_claim=claims[relation["from"]],
-            to_claim=claims[relation["to"]],
-            kind=relation["kind"],
-            reason=REASON,
-        )
+    return snapshots
 
 
-def _anchored(snapshot: Snapshot, quoted: dict) -> dict:
-    where = f"the snapshot of {snapshot.source.title!r}"
-    start, end = locate(snapshot.text, quoted, where=where)
+def _add_claims_and_verdicts(fixture: dict, plan: _Plan, snapshots: dict, actors: _Actors) -> None:
+    reviewer = actors.reviewer
+    with transaction.atomic():
+        topics = {name: services.topic_get_or_create(actor=reviewer, name=name) for name in fixture["topics"]}
+        claimants = {}
+        for spec in fixture["claimants"]:
+            # Reuse a claimant someone already recorded under the same name.
+            claimants[spec["key"]] = Claimant.objects.filter(
+                name=spec["name"]
+            ).first() or services.claimant_create(
+                actor=reviewer,
+                name=spec["name"],
+                kind=spec["kind"],
+                description=spec["description"],
+                same_as=spec["same_as"],
+            )
+        claims: dict[str, Claim] = {}
+        evidence: dict[str, list[Evidence]] = {}
+        for spec in fixture["claims"]:
+            claim = services.claim_create(
+                actor=reviewer,
+                **_anchored(plan, snapshots[spec["source"]], spec),
+                statement=spec["statement"],
+                claimant=claimants[spec["claimant"]],
+                made_on=_date(spec["made_on"]),
+                topics=[topics[name] for name in spec["topics"]],
+                reason=REASON,
+            )
+            claims[spec["key"]] = claim
+            evidence[spec["key"]] = [
+                services.evidence_add(
+                    actor=reviewer,
+                    claim=claim,
+                    **_anchored(plan, snapshots[item["source"]], item),
+                    stance=item["stance"],
+                    note=item["note"],
+                    reason=REASON,
+                )
+                for item in spec["evidence"]
+            ]
+        for relation in fixture["relations"]:
+            services.claim_relate(
+                actor=reviewer,
+                from_claim=claims[relation["from"]],
+                to_claim=claims[relation["to"]],
+                kind=relation["kind"],
+                reason=REASON,
+            )
+
+    # Verdicts round by round (first verdicts, then corrections), each step of the workflow
+    # in its own transaction, so that the history shows propose < submit < review < publish.
+    rounds = max((len(spec["verdicts"]) for spec in fixture["claims"]), default=0)
+    for n in range(rounds):
+        todo = [
+            (claims[s["key"]], s["verdicts"][n], evidence[s["key"]])
+            for s in fixture["claims"]
+            if len(s["verdicts"]) > n
+        ]
+        with transaction.atomic():
+            verdicts = [
+                services.verdict_propose(
+                    actor=reviewer,
+                    claim=claim,
+                    rating=_rating(spec["rating"]),
+                    rationale=spec["rationale"],
+                    evidence=[items[i] for i in spec.get("evidence", ())],
+                    reason=REASON,
+                )
+                for claim, spec, items in todo
+            ]
+        steps = list(zip(verdicts, (spec for _, spec, _ in todo), strict=True))
+        with transaction.atomic():
+            for verdict, spec in steps:
+                if spec["stage"] != "draft":
+                    services.verdict_submit(actor=reviewer, verdict=verdict, reason=REASON)
+        with transaction.atomic():
+            for verdict, spec in steps:
+                _review(verdict, spec, actors)
+        with transaction.atomic():
+            for verdict, spec in steps:
+                if spec["stage"] == "published":
+                    services.claim_publish(actor=actors.editor, claim=verdict.claim, reason=REASON)
+                elif spec["stage"] == "correction":
+                    services.verdict_correct(
+                        actor=actors.editor,
+                        verdict=verdict,
+                        public_note=spec["public_note"],
+                        reason=spec["reason"],
+                    )
+
+
+def _review(verdict: Verdict, spec: dict, actors: _Actors) -> None:
+    stage = spec["stage"]
+    if stage == "sent_back":
+        services.verdict_send_back(actor=actors.editor, verdict=verdict, comment=spec["review_comment"])
+    elif stage in ("approved", "published", "correction"):
+        # A correction is approved by an editor other than the one who publishes it.
+        approver = actors.second_editor if stage == "correction" else actors.editor
+        services.verdict_approve(actor=approver, verdict=verdict, comment=spec.get("review_comment", ""))
+
+
+def _anchored(plan: _Plan, snapshot: Snapshot, quoted: dict) -> dict:
+    start, end = plan.spans[id(quoted)]
     return {"snapshot": snapshot, "exact": quoted["quote"], "start": start, "end": end}
-
-
-def _claim(spec: dict, snapshots: dict, claimants: dict, topics: dict, actors: _Actors) -> Claim:
-    claim = services.claim_create(
-        actor=actors.reviewer,
-        **_anchored(snapshots[spec["source"]], spec),
-        statement=spec["statement"],
-        claimant=claimants[spec["claimant"]],
-        made_on=_date(spec["made_on"]),
-        topics=[topics[name] for name in spec["topics"]],
-        reason=REASON,
-    )
-    evidence = [
-        services.evidence_add(
-            actor=actors.reviewer,
-            claim=claim,
-            **_anchored(snapshots[item["source"]], item),
-            stance=item["stance"],
-            note=item["note"],
-            reason=REASON,
-        )
-        for item in spec.get("evidence", ())
-    ]
-    for verdict_spec in spec.get("verdicts", ()):
-        _verdict(claim, verdict_spec, evidence, actors)
-    return claim
 
 
 def _rating(slug: str) -> Rating:
     return Rating.objects.get(scale=RatingScale.objects.get(is_default=True), slug=slug)
-
-
-def _verdict(claim: Claim, spec: dict, evidence: list[Evidence], actors: _Actors) -> Verdict:
-    """Walk one verdict through the workflow up to its ``stage``."""
-    stage = spec["stage"]
-    verdict = services.verdict_propose(
-        actor=actors.reviewer,
-        claim=claim,
-        rating=_rating(spec["rating"]),
-        rationale=spec["rationale"],
-        evidence=[evidence[i] for i in spec.get("evidence", ())],
-        reason=REASON,
-    )
-    if stage == "draft":
-        return verdict
-    verdict = services.verdict_submit(actor=actors.reviewer, verdict=verdict, reason=REASON)
-    if stage == "in_review":
-        return verdict
-    if stage == "sent_back":
-        return services.verdict_send_back(
-            actor=actors.editor, verdict=verdict, comment=spec["review_comment"]
-        )
-    # A correction is approved by an editor other than the one who publishes it.
-    approver = actors.second_editor if stage == "correction" else actors.editor
-    verdict = services.verdict_approve(
-        actor=approver, verdict=verdict, comment=spec.get("review_comment", "")
-    )
-    if stage == "approved":
-        return verdict
-    if stage == "published":
-        services.claim_publish(actor=actors.editor, claim=claim, reason=REASON)
-    elif stage == "correction":
-        verdict = services.verdict_correct(
-            actor=actors.editor, verdict=verdict, public_note=spec["public_note"], reason=spec["reason"]
-        )
-    else:
-        raise FixtureError(f"Unknown verdict stage {stage!r} for claim {claim.statement[:60]!r}")
-    return verdict

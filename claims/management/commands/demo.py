@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from claims.demo.fixture import FixtureError, load_fixture, seed_texts, write_anchors
-from claims.demo.loader import load_demo
+from claims.demo.loader import Account, DemoLoadError, load_demo
 from factcheck.errors import DomainError
 
 
@@ -53,12 +53,27 @@ class Command(BaseCommand):
             )
         try:
             result = load_demo(seeds_dir=seeds_dir, reset_passwords=reset_passwords)
+        except DemoLoadError as exc:
+            # The accounts were committed before the load failed: show how to log in anyway.
+            self._print_accounts(exc.accounts)
+            raise CommandError(str(exc)) from exc
         except (FixtureError, DomainError) as exc:
-            # Nothing was written: the load is one transaction.
-            raise CommandError(f"The demo data could not be loaded: {exc}") from exc
+            raise CommandError(f"The demo data could not be loaded, nothing was written: {exc}") from exc
 
-        # Printed only now that the transaction has committed: the accounts exist.
-        for account in result.accounts:
+        self._print_accounts(result.accounts)
+        counts = ", ".join(f"{value} {name}" for name, value in result.counts.items())
+        if result.loaded_now:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo data loaded: {counts}.")
+                + f"\n  Full text from the seeds: {len(result.full_text_sources)} sources; "
+                f"excerpts (quotes only): {len(result.excerpt_sources)}."
+            )
+        else:
+            self.stdout.write(f"Demo data already present, nothing added: {counts}.")
+
+    def _print_accounts(self, accounts: list[Account]) -> None:
+        # Printed only once the accounts are committed, and only when a password was just set.
+        for account in accounts:
             if account.password:
                 verb = "Created" if account.created else "Reset the password of"
                 self.stdout.write(f"{verb} {account.username} ({account.role}).")
@@ -70,16 +85,6 @@ class Command(BaseCommand):
                     f"{account.username} ({account.role}) exists; password unchanged "
                     "(--reset-passwords prints a new one)."
                 )
-
-        counts = ", ".join(f"{value} {name}" for name, value in result.counts.items())
-        if result.loaded_now:
-            self.stdout.write(
-                self.style.SUCCESS(f"Demo data loaded: {counts}.")
-                + f"\n  Full text from the seeds: {len(result.full_text_sources)} sources; "
-                f"excerpts (quotes only): {len(result.excerpt_sources)}."
-            )
-        else:
-            self.stdout.write(f"Demo data already present, nothing added: {counts}.")
 
     def _write_anchors(self, seeds_dir: Path) -> None:
         fixture = load_fixture()
