@@ -6,99 +6,21 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from claims import services
 from claims.claimreview import validate_page_jsonld
-from claims.models import ClaimStatus, Stance
-from sources.models import Citation, SnapshotOrigin
+from claims.models import ClaimStatus
 from tests.factories import (
     ClaimantFactory,
     ClaimFactory,
-    EvidenceFactory,
-    SnapshotFactory,
     SourceFactory,
-    TopicFactory,
-    default_rating,
 )
-from tests.publishing import correct, publish
+from tests.publishing import SECRETS, build_site, publish
 
 pytestmark = pytest.mark.django_db
-
-# Strings that exist only in private places; no public response may contain any of them.
-SECRETS = {
-    "source note": "SECRET-SOURCE-NOTE",
-    "draft claim": "SECRET-DRAFT-CLAIM",
-    "draft rationale": "SECRET-DRAFT-RATIONALE",
-    "review comment": "SECRET-REVIEW-COMMENT",
-    "internal reason": "SECRET-INTERNAL-REASON",
-    "unpublished correction evidence": "SECRET-LATE-EVIDENCE",
-    "draft topic": "SECRET-DRAFT-TOPIC",
-    "draft claimant": "SECRET-DRAFT-CLAIMANT",
-}
 
 
 @pytest.fixture
 def site(reviewer, editor, second_editor):
-    """A small public site: a published and corrected claim with evidence of every stance,
-    a retracted claim, a draft claim, and a correction still in review."""
-    topic = TopicFactory(name="Arms trade", slug="arms-trade")
-    source = SourceFactory(title="Arms imports of Azerbaijan", notes=SECRETS["source note"])
-    snapshot = SnapshotFactory(source=source)
-    claim = ClaimFactory(snapshot=snapshot, claimant=ClaimantFactory(name="Ilham Example", slug="ilham"))
-    claim.topics.add(topic)
-    sipri = SourceFactory(title="SIPRI Arms Transfers Database", publisher="SIPRI")
-    Citation.objects.create(citing=source, cited=sipri, note="import shares")
-    evidence = [
-        EvidenceFactory(claim=claim, stance=Stance.CONTRADICTS, note="Russia first."),
-        EvidenceFactory(claim=claim, stance=Stance.SUPPORTS, note="Belarus was a supplier."),
-        EvidenceFactory(
-            claim=claim,
-            stance=Stance.CONTEXT,
-            note="Shares vary by year.",
-            snapshot=SnapshotFactory(origin=SnapshotOrigin.EXCERPT, source=sipri),
-        ),
-    ]
-    publish(claim, author=reviewer, editor=editor, rating="mostly-false", rationale="**SIPRI** data.")
-    correct(
-        claim,
-        author=reviewer,
-        approver=second_editor,
-        editor=editor,
-        rating="false",
-        public_note="Rating lowered after SIPRI's 2021 update.",
-        reason=SECRETS["internal reason"],
-    )
-    # A correction in progress: its rationale, evidence and review comment stay private.
-    EvidenceFactory(claim=claim, stance=Stance.SUPPORTS, note=SECRETS["unpublished correction evidence"])
-    pending = services.verdict_propose(
-        actor=reviewer, claim=claim, rating=default_rating("true"), rationale=SECRETS["draft rationale"]
-    )
-    services.verdict_submit(actor=reviewer, verdict=pending)
-    services.verdict_send_back(actor=editor, verdict=pending, comment=SECRETS["review comment"])
-
-    retracted = ClaimFactory(statement="Azerbaijan bought no arms from Israel.")
-    publish(retracted, author=reviewer, editor=editor, rating="true")
-    services.claim_retract(
-        actor=editor, claim=retracted, public_note="We misread the quote.", reason=SECRETS["internal reason"]
-    )
-    retracted.refresh_from_db()
-
-    draft = ClaimFactory(
-        statement=SECRETS["draft claim"],
-        claimant=ClaimantFactory(name=SECRETS["draft claimant"], slug="draft-claimant"),
-    )
-    draft.topics.add(TopicFactory(name=SECRETS["draft topic"], slug="draft-topic"))
-    services.claim_relate(actor=reviewer, from_claim=claim, to_claim=draft, kind="contradicts")
-    services.claim_relate(actor=reviewer, from_claim=claim, to_claim=retracted, kind="same_as")
-    claim.refresh_from_db()
-    return {
-        "claim": claim,
-        "retracted": retracted,
-        "draft": draft,
-        "source": source,
-        "sipri": sipri,
-        "evidence": evidence,
-        "topic": topic,
-    }
+    return build_site(reviewer, editor, second_editor)
 
 
 def public_urls(site) -> list[str]:
