@@ -38,6 +38,7 @@ EDITOR_USERNAME = "demo-editor"
 REVIEWER_USERNAME = "demo-reviewer"
 SECOND_EDITOR_USERNAME = "demo-editor-2"
 ACCOUNTS = ((EDITOR_USERNAME, EDITOR), (REVIEWER_USERNAME, REVIEWER), (SECOND_EDITOR_USERNAME, EDITOR))
+# The reason on the demo's sources; later steps keep the services' own wording, as a desk would.
 REASON = "demo data set"
 
 
@@ -288,7 +289,6 @@ def _add_claims_and_verdicts(fixture: dict, plan: _Plan, snapshots: dict, actors
                 claimant=claimants[spec["claimant"]],
                 made_on=_date(spec["made_on"]),
                 topics=[topics[name] for name in spec["topics"]],
-                reason=REASON,
             )
             claims[spec["key"]] = claim
             evidence[spec["key"]] = [
@@ -298,7 +298,6 @@ def _add_claims_and_verdicts(fixture: dict, plan: _Plan, snapshots: dict, actors
                     **_anchored(plan, snapshots[item["source"]], item),
                     stance=item["stance"],
                     note=item["note"],
-                    reason=REASON,
                 )
                 for item in spec["evidence"]
             ]
@@ -308,7 +307,6 @@ def _add_claims_and_verdicts(fixture: dict, plan: _Plan, snapshots: dict, actors
                 from_claim=claims[relation["from"]],
                 to_claim=claims[relation["to"]],
                 kind=relation["kind"],
-                reason=REASON,
             )
 
     # Verdicts round by round (first verdicts, then corrections), each step of the workflow
@@ -328,7 +326,6 @@ def _add_claims_and_verdicts(fixture: dict, plan: _Plan, snapshots: dict, actors
                     rating=_rating(spec["rating"]),
                     rationale=spec["rationale"],
                     evidence=[items[i] for i in spec.get("evidence", ())],
-                    reason=REASON,
                 )
                 for claim, spec, items in todo
             ]
@@ -336,14 +333,14 @@ def _add_claims_and_verdicts(fixture: dict, plan: _Plan, snapshots: dict, actors
         with transaction.atomic():
             for verdict, spec in steps:
                 if spec["stage"] != "draft":
-                    services.verdict_submit(actor=reviewer, verdict=verdict, reason=REASON)
+                    services.verdict_submit(actor=reviewer, verdict=verdict)
         with transaction.atomic():
             for verdict, spec in steps:
                 _review(verdict, spec, actors)
         with transaction.atomic():
             for verdict, spec in steps:
                 if spec["stage"] == "published":
-                    services.claim_publish(actor=actors.editor, claim=verdict.claim, reason=REASON)
+                    services.claim_publish(actor=actors.editor, claim=verdict.claim)
                 elif spec["stage"] == "correction":
                     services.verdict_correct(
                         actor=actors.editor,
