@@ -7,6 +7,7 @@ Plain edits run inside the audit context (see ``claims.workspace.base``); workfl
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -103,6 +104,7 @@ class EvidenceInline(admin.TabularInline):
     fields = ["stance_badge", "stance", "quote", "source", "note"]
     readonly_fields = ["stance_badge", "quote", "source"]
     show_change_link = True
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 40})}}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
         return super().get_queryset(request).select_related("snapshot__source").defer("snapshot__text")
@@ -163,6 +165,7 @@ class ClaimAdmin(AuditedAdmin):
     list_filter = ["status", "topics", "snapshot__source__kind", "is_orphaned", "made_on"]
     search_fields = ["statement", "exact", "claimant__name", "snapshot__source__title"]
     date_hierarchy = "made_on"
+    ordering = ["-updated_at", "-pk"]
     autocomplete_fields = ["claimant"]
     inlines = [ClaimTopicInline, EvidenceInline, RelationInline]
     readonly_fields = [
