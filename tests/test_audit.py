@@ -123,3 +123,30 @@ def test_history_queries_do_not_grow_with_events(reviewer, django_assert_max_num
     with django_assert_max_num_queries(12):
         history = object_history(claim)
     assert [e.reason for e in history if e.action == "changed"] == [f"edit {i}" for i in range(5)]
+
+
+def test_each_service_call_keeps_its_own_actor_and_reason_inside_one_request_context(reviewer, editor):
+    """Two workflow steps by two people inside one outer context (a request, a command) must not
+    share a context row: each event keeps who did it and why."""
+    import pghistory
+
+    claim = ClaimFactory()
+    with pghistory.context(url="/admin/some/view/"):
+        verdict = services.verdict_propose(
+            actor=reviewer, claim=claim, rating=default_rating(), rationale="r", reason="first look"
+        )
+        services.verdict_submit(actor=reviewer, verdict=verdict, reason="ready")
+        services.verdict_approve(actor=editor, verdict=verdict, comment="checked the figures")
+    events = list(
+        event_model_for(Verdict)
+        .objects.filter(pgh_obj_id=verdict.pk)
+        .order_by("pgh_id")
+        .select_related("pgh_context")
+    )
+    metadata = [(e.pgh_context.metadata["username"], e.pgh_context.metadata["reason"]) for e in events]
+    assert metadata == [
+        (reviewer.username, "first look"),
+        (reviewer.username, "ready"),
+        (editor.username, "checked the figures"),
+    ]
+    assert all(e.pgh_context.metadata["url"] == "/admin/some/view/" for e in events)
