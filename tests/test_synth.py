@@ -267,3 +267,14 @@ def test_the_invariant_checks_catch_a_broken_corpus():
     Claim.objects.filter(pk=claim.pk).update(status="approved", published_at=None, public_changed_at=None)
     with pytest.raises(AssertionError, match="unpublished claim with a published verdict"):
         assert_invariants()
+
+
+def test_bench_ensure_corpus_makes_it_once():
+    import bench
+
+    assert bench.ensure_corpus(40) == 40
+    ids = set(SYNTHETIC_CLAIMS.values_list("id", flat=True))
+    assert bench.ensure_corpus(40) == 40
+    assert set(SYNTHETIC_CLAIMS.values_list("id", flat=True)) == ids  # kept, not regenerated
+    assert bench.ensure_corpus(30) == 30  # another size replaces it
+    assert not ids & set(SYNTHETIC_CLAIMS.values_list("id", flat=True))

@@ -7,12 +7,13 @@ claim), with the text drawn from a vocabulary so that full-text search finds som
 The rows go through every constraint and trigger of the schema, as any other write does:
 anchors are offsets into the generated snapshot texts (the anchor triggers check them), a
 claim has at most one published verdict, reviewers never review their own verdict, and so on.
-pghistory's triggers record every row, so the audit history comes in proportion too: claims
-and verdicts are inserted as drafts and then walk the workflow (submitted, approved or sent
-back, published, corrected, retracted) in set-based UPDATEs, each under an audit context naming
-the synthetic user who acted and why, as the services would have recorded it. Event rows all
-carry the time of the run (``NOW()`` in the triggers); the domain rows carry realistic,
-spread-out timestamps.
+pghistory's triggers record every row, each under an audit context naming the synthetic user
+who acted and the reason the services would have given. By default rows are inserted in their
+final state (one insert event each); with ``--lifecycle`` claims and verdicts are inserted as
+drafts and then walk the workflow (submitted, approved or sent back, published, corrected,
+retracted) in set-based UPDATEs, for a history like the workflow's. Event rows all carry the
+time of the run (``NOW()`` in the triggers); the domain rows carry realistic, spread-out
+timestamps. bench/README.md has the proportions, the rules and the measured speed.
 
 Synthetic rows are marked (source notes ``synthetic``, ``synthetic-`` slugs for claimants and
 topics, ``synth-`` user names) so that ``--clear`` can delete them, and them only.
@@ -362,6 +363,7 @@ class Plan:
     ) -> None:
         key = (step, kind, status, actor, reason)
         grp = self.groups.setdefault(key, len(self.groups))
+        note = None if note is None else _esc(note)
         self.step_lines.append(_line(grp, obj_id, status, _ts(at), actor.id, corrects_id, note))
 
     def steps(self) -> list[int]:
