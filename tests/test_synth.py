@@ -9,7 +9,7 @@ from django.db.models import Count
 from claims.models import Claim, Claimant, ClaimEvent, Evidence, Review, Topic, Verdict, VerdictEvidence
 from claims.selectors import claim_history
 from sources.models import Snapshot, Source
-from tests.factories import VerdictFactory
+from tests.factories import EvidenceFactory, VerdictFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +278,14 @@ def test_bench_ensure_corpus_makes_it_once():
     assert set(SYNTHETIC_CLAIMS.values_list("id", flat=True)) == ids  # kept, not regenerated
     assert bench.ensure_corpus(30) == 30  # another size replaces it
     assert not ids & set(SYNTHETIC_CLAIMS.values_list("id", flat=True))
+
+
+def test_clear_refuses_when_real_rows_refer_to_the_corpus(reviewer):
+    synth(claims=30, seed=7)
+    synthetic_snapshot = Snapshot.objects.filter(source__notes="synthetic").first()
+    # A real claim whose evidence quotes a synthetic snapshot: deleting that snapshot would
+    # break the evidence, so nothing may be deleted.
+    EvidenceFactory(snapshot=synthetic_snapshot, quote=synthetic_snapshot.text[:40])
+    with pytest.raises(CommandError, match="Nothing was deleted"):
+        synth(clear=True)
+    assert SYNTHETIC_CLAIMS.count() == 30

@@ -32,10 +32,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CASCADE, SET_NULL, Model
 
 from claims.models import Claim, Claimant, Rating, RatingScale, Topic
@@ -858,6 +859,11 @@ def clear_corpus(writer: Writer) -> dict[str, int]:
     User = get_user_model()
     users = f"SELECT id FROM {User._meta.db_table} WHERE username LIKE %s AND NOT is_active"
     purge(cur, User, users, (USER_PREFIX + "%",), tables, deleted)
+    # Check the deferred foreign keys now rather than at commit, so that a real row still
+    # referring to a synthetic one fails here, inside the atomic block; then defer them again
+    # for whatever else the enclosing transaction does (Django's are all initially deferred).
+    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cur.execute("SET CONSTRAINTS ALL DEFERRED")
     return deleted
 
 
@@ -896,8 +902,13 @@ class Command(BaseCommand):
         writer = Writer(connection.cursor().cursor)
         if clear:
             started = time.perf_counter()
-            with transaction.atomic():
-                deleted = clear_corpus(writer)
+            try:
+                with transaction.atomic():
+                    deleted = clear_corpus(writer)
+            except (IntegrityError, psycopg.IntegrityError) as error:  # Django's or the raw cursor's
+                raise CommandError(
+                    f"Nothing was deleted: rows outside the synthetic corpus refer to it. {error}"
+                ) from error
             self.stdout.write(
                 f"cleared the synthetic corpus in {time.perf_counter() - started:.1f}s: "
                 + ", ".join(f"{table} {count}" for table, count in deleted.items() if count)
