@@ -424,7 +424,21 @@ def public_correction_log(claim: Claim) -> list[PublicLogEntry]:
     """The public history of a claim: publication, each correction (rating before and after,
     the public note) and a retraction (its public note). Built from the audit history of the
     claim and its verdicts only; internal reasons, review comments and (unless
-    ``PUBLIC_SHOW_REVIEWER_NAMES``) names stay out."""
+    ``PUBLIC_SHOW_REVIEWER_NAMES``) names stay out.
+
+    A claim from ``public_claim_detail`` that was never corrected nor retracted has a log of
+    one line, read from its published verdict: the audit history is only read when there is
+    more to tell."""
+    from claims.models import ClaimStatus
+
+    verdict = getattr(claim, "published_verdict", None)
+    if claim.status == ClaimStatus.PUBLISHED and verdict is not None and verdict.corrects_id is None:
+        author = verdict.author.get_username() if _show_reviewer_names() else ""
+        return [
+            PublicLogEntry(
+                at=verdict.published_at, kind="published", rating=verdict.rating.label, actor_name=author
+            )
+        ]
     entries = _history(
         [
             (Claim, models.Q(pgh_obj_id=claim.pk)),
