@@ -252,6 +252,7 @@ def test_the_corpus_is_ordinary_data_for_the_orm_and_full_text_search():
         ({}, "--claims N"),
         ({"claims": -1}, "0 or more"),
         ({"claims": 10, "batch": 0}, "at least 1"),
+        ({"claims": 10, "jobs": 0}, "at least 1"),
     ],
 )
 def test_bad_arguments_are_refused(options, message):
@@ -289,3 +290,18 @@ def test_clear_refuses_when_real_rows_refer_to_the_corpus(reviewer):
     with pytest.raises(CommandError, match="Nothing was deleted"):
         synth(clear=True)
     assert SYNTHETIC_CLAIMS.count() == 30
+
+
+def test_the_corpus_does_not_depend_on_how_it_is_batched():
+    """Batches are seeded by their index: the same seed and batch size give the same corpus
+    whatever the number of processes (which may write batches in any order)."""
+    synth(claims=90, seed=5, batch=30)
+    first = sorted(SYNTHETIC_CLAIMS.values_list("statement", "exact", "status"))
+    synth(claims=90, seed=5, batch=30, clear=True)
+    assert sorted(SYNTHETIC_CLAIMS.values_list("statement", "exact", "status")) == first
+
+
+def test_jobs_refused_inside_a_transaction():
+    # Other processes cannot see this test's transaction; the command says so.
+    with pytest.raises(CommandError, match="not inside a transaction"):
+        synth(claims=10, jobs=2)

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import multiprocessing
 import random
 import re
 import time
@@ -36,7 +37,7 @@ import psycopg
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import CASCADE, SET_NULL, Model
 
 from claims.models import Claim, Claimant, Rating, RatingScale, Topic
@@ -474,6 +475,7 @@ class Generator:
 
     def __init__(self, *, seed: int, corpus: Corpus, writer: Writer, now: int, lifecycle: bool) -> None:
         self.lifecycle = lifecycle
+        self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
         self.corpus = corpus
         self.writer = writer
@@ -535,8 +537,13 @@ class Generator:
 
     # -- a batch
 
-    def batch(self, claims: int) -> Plan:
-        """One transaction's worth: ``claims`` claims with their sources, evidence, verdicts."""
+    def batch(self, claims: int, index: int) -> Plan:
+        """One transaction's worth: ``claims`` claims with their sources, evidence, verdicts.
+
+        Each batch has its own random source, seeded from the seed and the batch's index, so
+        the corpus is the same however many processes write it.
+        """
+        self.rng = random.Random(f"{self.seed}-{index}")  # noqa: S311 - as above
         rng, corpus, plan, writer = self.rng, self.corpus, Plan(), self.writer
         authors = corpus.authors
         source_count = max(2, math.ceil(claims / CLAIMS_PER_SOURCE))
@@ -867,6 +874,34 @@ def clear_corpus(writer: Writer) -> dict[str, int]:
     return deleted
 
 
+# --- Writing batches, in this process or in a pool of them ----------------------------------------
+
+# What every batch needs besides its index: set before the batches run (and inherited by forked
+# processes), so that only (index, size) crosses process boundaries.
+_WORKER: dict[str, Any] = {}
+
+
+def write_batch(index_and_size: tuple[int, int]) -> tuple[int, dict[str, int], dict[str, float], float]:
+    """Generate and write one batch in its own transaction; returns what the report needs."""
+    index, size = index_and_size
+    started = time.perf_counter()
+    writer = Writer(connection.cursor().cursor)
+    generator = Generator(
+        seed=_WORKER["seed"],
+        corpus=_WORKER["corpus"],
+        writer=writer,
+        now=_WORKER["now"],
+        lifecycle=_WORKER["lifecycle"],
+    )
+    with transaction.atomic():
+        plan = generator.batch(size, index)
+        writer.seconds["python: building rows"] += time.perf_counter() - started
+        written = writer.run(plan)
+        commit_started = time.perf_counter()
+    writer.seconds["commit (deferred checks)"] += time.perf_counter() - commit_started
+    return size, dict(written), dict(writer.seconds), time.perf_counter() - started
+
+
 # --- The command -------------------------------------------------------------------------------
 
 
@@ -881,6 +916,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--clear", action="store_true", help="Delete a previous synthetic corpus first.")
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Processes writing batches at once, each with its own connection (default 1).",
+        )
+        parser.add_argument(
             "--lifecycle",
             action="store_true",
             help="Insert claims and verdicts as drafts and replay every workflow step as an UPDATE "
@@ -889,13 +930,25 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, claims: int, seed: int, batch: int, clear: bool, lifecycle: bool, **options: Any
+        self,
+        *args: Any,
+        claims: int,
+        seed: int,
+        batch: int,
+        clear: bool,
+        lifecycle: bool,
+        jobs: int,
+        **options: Any,
     ) -> None:
         self.verbosity = options["verbosity"]
         if claims < 0:
             raise CommandError("--claims must be 0 or more.")
         if batch < 1:
             raise CommandError("--batch must be at least 1.")
+        if jobs < 1:
+            raise CommandError("--jobs must be at least 1.")
+        if jobs > 1 and connection.in_atomic_block:
+            raise CommandError("--jobs above 1 writes from other connections: not inside a transaction.")
         if not claims and not clear:
             raise CommandError("Say how many claims to generate (--claims N), or --clear.")
         # psycopg 3's own cursor, for COPY; it shares Django's connection and transactions.
@@ -914,49 +967,61 @@ class Command(BaseCommand):
                 + ", ".join(f"{table} {count}" for table, count in deleted.items() if count)
             )
         if claims:
-            self.generate(writer, claims=claims, seed=seed, batch=batch, lifecycle=lifecycle)
+            self.generate(writer, claims=claims, seed=seed, batch=batch, lifecycle=lifecycle, jobs=jobs)
 
-    def generate(self, writer: Writer, *, claims: int, seed: int, batch: int, lifecycle: bool) -> None:
+    def generate(
+        self, writer: Writer, *, claims: int, seed: int, batch: int, lifecycle: bool, jobs: int
+    ) -> None:
         started = time.perf_counter()
         now = int(time.time())
         with transaction.atomic():
             corpus, claimants = self.setup(writer, claims=claims, seed=seed, now=now)
-        generator = Generator(seed=seed, corpus=corpus, writer=writer, now=now, lifecycle=lifecycle)
         totals: dict[str, int] = defaultdict(int)
         totals["claims_claimant"] = claimants
+        seconds: dict[str, float] = defaultdict(float)
+        batches = [(index, min(batch, claims - at)) for index, at in enumerate(range(0, claims, batch))]
+        _WORKER.update(corpus=corpus, seed=seed, now=now, lifecycle=lifecycle)
+        if jobs > 1:
+            # Each process opens its own connection; none may inherit the parent's.
+            connections.close_all()
+            pool = multiprocessing.get_context("fork").Pool(min(jobs, len(batches)))
+            results = pool.imap_unordered(write_batch, batches)
+        else:
+            pool, results = None, map(write_batch, batches)
         done = 0
-        while done < claims:
-            size = min(batch, claims - done)
-            batch_started = time.perf_counter()
-            with transaction.atomic():
-                plan = generator.batch(size)
-                writer.seconds["python: building rows"] += time.perf_counter() - batch_started
-                written = writer.run(plan)
-                commit_started = time.perf_counter()
-            writer.seconds["commit (deferred checks)"] += time.perf_counter() - commit_started
-            for table, count in written.items():
-                totals[table] += count
-            done += size
-            rows = sum(written.values())
-            elapsed = time.perf_counter() - batch_started
-            self.stdout.write(
-                f"{done}/{claims} claims: {rows} rows in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s)"
-            )
+        try:
+            for size, written, batch_seconds, elapsed in results:
+                done += size
+                for table, count in written.items():
+                    totals[table] += count
+                for name, value in batch_seconds.items():
+                    seconds[name] += value
+                rows = sum(written.values())
+                self.stdout.write(
+                    f"{done}/{claims} claims: {rows} rows in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s)"
+                )
+        finally:
+            if pool is not None:
+                if done < claims:  # a batch failed: stop the others (committed batches stay)
+                    pool.terminate()
+                else:
+                    pool.close()
+                pool.join()
         after_started = time.perf_counter()
-        self.after(writer)
-        writer.seconds["analyze"] += time.perf_counter() - after_started
+        self.after(writer if jobs == 1 else Writer(connection.cursor().cursor))
+        seconds["analyze"] += time.perf_counter() - after_started
         elapsed = time.perf_counter() - started
         rows = sum(totals.values())
         self.stdout.write(
             f"done: {claims} claims, {rows} rows (+ as many audit events) in {elapsed:.1f}s "
-            f"({rows / elapsed:,.0f} rows/s, {claims / elapsed:,.0f} claims/s)"
+            f"({rows / elapsed:,.0f} rows/s, {claims / elapsed:,.0f} claims/s, {jobs} process(es))"
         )
         for table, count in sorted(totals.items()):
             self.stdout.write(f"  {table}: {count}")
         if self.verbosity > 1:
-            self.stdout.write("time per table and workflow step:")
-            for name, seconds in sorted(writer.seconds.items(), key=lambda item: -item[1]):
-                self.stdout.write(f"  {name}: {seconds:.2f}s")
+            self.stdout.write("time per table and workflow step (summed over processes):")
+            for name, value in sorted(seconds.items(), key=lambda item: -item[1]):
+                self.stdout.write(f"  {name}: {value:.2f}s")
 
     def setup(self, writer: Writer, *, claims: int, seed: int, now: int) -> tuple[Corpus, int]:
         """Users, topics and claimants: the small tables every batch draws from."""
