@@ -21,6 +21,8 @@ from claims.models import (
 # Bookkeeping columns that change on every save and tell a reader nothing.
 _UNINTERESTING = {"updated_at", "search_vector"}
 _ACTIONS = {"insert": "created", "update": "changed", "delete": "deleted"}
+# Relations a model's __str__ reads, loaded with it so that naming N objects stays one query.
+_STR_USES: dict[type[models.Model], tuple[str, ...]] = {Verdict: ("rating",)}
 
 
 @dataclass
@@ -58,7 +60,8 @@ def _display_values(model: type[models.Model], events: list) -> dict[tuple[str, 
         ids = {getattr(e, f.attname) for e in events} - {None}
         if not ids:
             continue
-        for pk, obj in f.related_model._default_manager.in_bulk(ids).items():
+        related = f.related_model._default_manager.select_related(*_STR_USES.get(f.related_model, ()))
+        for pk, obj in related.in_bulk(ids).items():
             names[(f.attname, pk)] = str(obj)
     return names
 
