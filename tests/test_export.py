@@ -131,14 +131,20 @@ def test_keyset_chunks_when_server_side_cursors_are_off(key, reviewer, editor, m
     check_feed(key, 5)
 
 
+@pytest.fixture
+def worker(transactional_db, request, monkeypatch):
+    # sources.tasks schedules a stalled-job sweep JOB_STALL_SECONDS after the worker starts;
+    # kombu's filesystem transport lets that held message block a one-process worker.
+    monkeypatch.setenv("JOB_STALL_SECONDS", "1")
+    return request.getfixturevalue("celery_worker")
+
+
 @pytest.mark.worker
-def test_export_job_writes_a_file_with_progress_in_a_worker(
-    celery_worker, reviewer, editor, administrator, settings
-):
+def test_export_job_writes_a_file_with_progress_in_a_worker(worker, reviewer, editor, administrator):
     for _ in range(3):
         published_claim(reviewer, editor)
     job = services.export_job_create(actor=administrator, format="claimreview")
-    celery_worker.wait_for(
+    worker.wait_for(
         lambda: ExportJob.objects.get(pk=job.pk).status in ("succeeded", "failed"), 60, "the export job"
     )
     job.refresh_from_db()
