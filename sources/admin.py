@@ -219,3 +219,12 @@ class CitationAdmin(AuditedAdmin):
     list_select_related = ["citing", "cited"]
     search_fields = ["citing__title", "cited__title", "note"]
     autocomplete_fields = ["citing", "cited"]
+
+
+# --- Ingestion (helper "ingest"): jobs, link checks and "Add source" by URL / upload / paste
+# live in sources/admin_views.py; importing it registers JobAdmin and LinkCheckAdmin. The
+# source list gets the link-check filter and a "fetch again" action.
+from sources.admin_views import LinkStatusFilter, refetch_sources  # noqa: E402
+
+SourceAdmin.list_filter = [*SourceAdmin.list_filter, LinkStatusFilter]
+SourceAdmin.actions = [*(SourceAdmin.actions or []), refetch_sources]
