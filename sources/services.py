@@ -208,14 +208,18 @@ def _require_ingest(actor: AbstractBaseUser | None) -> None:
         raise PermissionDenied("Your role does not allow you to add sources.")
 
 
+def _new_task_id() -> str:
+    return str(uuid.uuid4())
+
+
 def _enqueue(job: Job) -> None:
-    """Send the job to a worker once the transaction that wrote it has committed."""
+    """Send the job to a worker once the transaction that wrote it has committed.
+
+    The caller has given the job a fresh ``task_id`` (``_new_task_id``) in the same write.
+    """
     from sources.tasks import run_job  # the tasks module imports this one
 
-    task_id = str(uuid.uuid4())
-    job.task_id = task_id
-    Job.objects.filter(pk=job.pk).update(task_id=task_id)
-    job_id = job.pk
+    job_id, task_id = job.pk, job.task_id
     # robust: if the broker is down the request still succeeds; the job stays queued and
     # jobs_requeue_stalled sends it again later.
     transaction.on_commit(lambda: run_job.apply_async(args=[job_id], task_id=task_id), robust=True)
@@ -254,6 +258,7 @@ def ingest_url(
             input_url=url,
             options={"title_given": bool(title.strip())},
             created_by=actor,
+            task_id=_new_task_id(),
         )
     _enqueue(job)
     return job
@@ -300,6 +305,7 @@ def ingest_upload(
             upload_data=data,
             options={"title_given": bool(title.strip())},
             created_by=actor,
+            task_id=_new_task_id(),
         )
     _enqueue(job)
     return job
@@ -377,6 +383,7 @@ def source_refetch(*, actor: AbstractBaseUser, source: Source, reason: str = "")
             input_url=source.url,
             options={"title_given": True},
             created_by=actor,
+            task_id=_new_task_id(),
         )
     _enqueue(job)
     return job
@@ -399,8 +406,18 @@ def job_retry(*, actor: AbstractBaseUser, job: Job, reason: str = "") -> Job:
         raise DomainError("The uploaded file is no longer kept; upload it again.")
     with audit_context(actor, reason or "job retried"):
         job.status, job.attempts, job.progress, job.retry_at = JobStatus.QUEUED, 0, 0, None
-        job.finished_at = None
-        job.save(update_fields=["status", "attempts", "progress", "retry_at", "finished_at", "updated_at"])
+        job.finished_at, job.task_id = None, _new_task_id()
+        job.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "progress",
+                "retry_at",
+                "finished_at",
+                "task_id",
+                "updated_at",
+            ]
+        )
     _enqueue(job)
     return job
 
@@ -679,7 +696,10 @@ def link_checks_enqueue(
     with audit_context(actor, "link check"):
         jobs = Job.objects.bulk_create(
             Job(
-                kind=JobKind.LINK_CHECK, source_id=source_id, created_by=actor if actor and actor.pk else None
+                kind=JobKind.LINK_CHECK,
+                source_id=source_id,
+                created_by=actor if actor and actor.pk else None,
+                task_id=_new_task_id(),
             )
             for source_id in source_ids
         )
@@ -709,8 +729,8 @@ def jobs_requeue_stalled() -> int:
     jobs = list(stalled.order_by("pk"))
     with audit_context(None, "stalled job sent again"):
         for job in jobs:
-            job.status = JobStatus.QUEUED
-            job.save(update_fields=["status", "updated_at"])
+            job.status, job.task_id = JobStatus.QUEUED, _new_task_id()
+            job.save(update_fields=["status", "task_id", "updated_at"])
             _enqueue(job)
     if jobs:
         logger.warning("sent %d stalled jobs again: %s", len(jobs), [job.pk for job in jobs])
