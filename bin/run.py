@@ -62,9 +62,10 @@ def main() -> int:
     )
 
     def stop(*_: object) -> None:
+        # SIGINT, as Ctrl-C would send: both shut down cleanly and run their exit hooks.
         for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(signal.SIGINT)
 
     signal.signal(signal.SIGTERM, stop)
     try:
@@ -80,6 +81,11 @@ def main() -> int:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+    if not os.environ.get("DATABASE_URL"):
+        from factcheck.embedded import forget_exited_users
+
+        # The embedded PostgreSQL stops when this process, its last user, exits.
+        forget_exited_users(data_dir=settings.DATA_DIR)
     print("Stopped.")
     return 0
 

@@ -23,6 +23,7 @@ def embedded_database(data_dir: Path) -> dict[str, Any]:
     pgdata = data_dir / "postgres"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata)
+    forget_exited_users(server)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
@@ -33,6 +34,24 @@ def embedded_database(data_dir: Path) -> dict[str, Any]:
         "HOST": str(pgdata),  # a Unix socket directory: no TCP port to collide with
         "PORT": "",
     }
+
+
+def forget_exited_users(server: Any = None, data_dir: Path | None = None) -> None:
+    """Drop processes that died without saying goodbye from pgserver's list of users.
+
+    pgserver stops the server when the last registered process exits, but a process killed
+    by a signal never unregisters, and the server would then run forever. Pass the server,
+    or the data folder of one this process already uses.
+    """
+    import psutil
+
+    if server is None:
+        import pgserver
+
+        server = pgserver.get_server(data_dir / "postgres")
+    users = server.global_process_id_list
+    with server._lock:
+        users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
 
 
 def filesystem_broker(data_dir: Path) -> tuple[str, dict[str, Any]]:
