@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
@@ -73,6 +73,10 @@ class NewsroomAPIView(APIView):
             # Say how to authenticate, not only that the request did not.
             raise exceptions.NotAuthenticated(HasApiKeyOrAnonymousAllowed.message)
         super().permission_denied(request, message, code)
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def _get_or_404(qs: models.QuerySet, **lookup: Any) -> Any:
