@@ -51,11 +51,6 @@ def test_claim_page_queries_do_not_grow_with_evidence(client, reviewer, editor, 
     assert body.count('class="evidence__note"') == 50
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims.selectors._display_values renders str(Verdict) for `corrects`, one rating query per "
-    "corrected verdict (the lead's history selector); remove this mark when that is fixed",
-)
 def test_claim_page_queries_do_not_grow_with_corrections(client, reviewer, editor, second_editor):
     once = published_with_evidence(2, reviewer, editor)
     correct(once, author=reviewer, approver=second_editor, editor=editor, rating="false", public_note="n")
