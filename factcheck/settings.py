@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular_sidecar",
     "newsroom",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +78,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks a session verified by a one-time code (request.user.is_verified()); then sends
+    # editors without a device to enrolment when EDITOR_2FA_REQUIRED is on.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Puts the acting user and the URL into the audit context of every write a request makes.
@@ -188,6 +195,9 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Two-factor authentication (accounts/): anyone on staff may enrol an authenticator app; when
+# this is on, Editors and Administrators must, before they can use the admin.
+EDITOR_2FA_REQUIRED = env_bool("EDITOR_2FA_REQUIRED", False)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
