@@ -75,7 +75,11 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @require_safe
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            # Rendered here rather than by Django's handler so that it gets the headers below.
+            response = render(request, "404.html", status=404)
         if response.status_code in (200, 301, 304):
             response.headers.setdefault("Cache-Control", CACHE_CONTROL)
         else:

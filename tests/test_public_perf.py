@@ -152,3 +152,19 @@ def test_uncorrected_log_matches_the_audit_history(client, reviewer, editor, set
         == [("published", "Mostly false", reviewer.username)]
     )
     assert abs((short[0].at - from_history[0].at).total_seconds()) < 1
+
+
+def test_a_publication_shows_at_once_on_cached_lists(client, reviewer, editor):
+    published_with_evidence(0, reviewer, editor)
+    home = client.get("/")
+    fresh = ClaimFactory(statement="A brand new fact-check about tank imports.")
+    publish(fresh, author=reviewer, editor=editor)
+    again = client.get("/", HTTP_IF_NONE_MATCH=home["ETag"])
+    assert again.status_code == 200 and again["ETag"] != home["ETag"]
+    assert "A brand new fact-check about tank imports." in again.content.decode()
+
+
+def test_not_found_pages_carry_the_security_headers(client, db):
+    response = client.get("/claims/12345-nothing/")
+    assert response.status_code == 404
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
