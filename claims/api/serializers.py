@@ -1,18 +1,15 @@
 """Read-only representations of the published record. Everything they read is prefetched by
-claims.api.selectors; no serializer method queries the database."""
+claims.api.selectors; no serializer method queries the database. The declared fields describe
+the shape (and make the OpenAPI schema); ``to_representation`` builds it with
+claims.api.documents."""
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.claimreview import absolute_url, review_rating, scale_bounds
+from claims.api import documents
 from claims.models import Claim, ClaimStatus, Verdict
-
-
-def _public_url(obj: Any) -> str:
-    return absolute_url(obj.get_absolute_url())
 
 
 class SelectorSerializer(serializers.Serializer):
@@ -49,16 +46,18 @@ class SourceBriefSerializer(serializers.Serializer):
     authors = serializers.ListField(child=serializers.CharField(), source="author_list")
     published_on = serializers.DateField(allow_null=True)
     language = serializers.CharField()
-    public_url = serializers.SerializerMethodField()
+    public_url = serializers.URLField()
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_public_url(self, source: Any) -> str:
-        return _public_url(source)
+    def to_representation(self, source: Any) -> dict[str, Any]:
+        return documents.source_doc(source)
 
 
 class SourceSerializer(SourceBriefSerializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def to_representation(self, source: Any) -> dict[str, Any]:
+        return documents.source_doc(source, full=True)
 
 
 class ClaimantSerializer(serializers.Serializer):
@@ -68,22 +67,20 @@ class ClaimantSerializer(serializers.Serializer):
     kind = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     same_as = serializers.CharField(allow_blank=True)
-    public_url = serializers.SerializerMethodField()
+    public_url = serializers.URLField()
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_public_url(self, claimant: Any) -> str:
-        return _public_url(claimant)
+    def to_representation(self, claimant: Any) -> dict[str, Any]:
+        return documents.claimant_doc(claimant)
 
 
 class TopicSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
-    public_url = serializers.SerializerMethodField()
+    public_url = serializers.URLField()
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_public_url(self, topic: Any) -> str:
-        return _public_url(topic)
+    def to_representation(self, topic: Any) -> dict[str, Any]:
+        return documents.topic_doc(topic)
 
 
 class RatingSerializer(serializers.Serializer):
@@ -117,8 +114,8 @@ class VerdictSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     rating = RatingSerializer()
     rating_scale = serializers.CharField(source="rating.scale.slug")
-    rating_text = serializers.SerializerMethodField(help_text="The publisher's own wording of the rating.")
-    claim_review_rating = serializers.SerializerMethodField()
+    rating_text = serializers.CharField(help_text="The publisher's own wording of the rating.")
+    claim_review_rating = ClaimReviewRatingSerializer()
     rationale = serializers.CharField(help_text="Markdown.")
     published_at = serializers.DateTimeField()
     corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
@@ -126,14 +123,8 @@ class VerdictSerializer(serializers.Serializer):
         allow_blank=True, help_text="The correction note, when this verdict corrects another."
     )
 
-    def get_rating_text(self, verdict: Verdict) -> str:
-        return verdict.original_rating_text or verdict.rating.label
-
-    @extend_schema_field(ClaimReviewRatingSerializer)
-    def get_claim_review_rating(self, verdict: Verdict) -> dict[str, Any]:
-        doc = review_rating(verdict, bounds=scale_bounds(verdict.rating))
-        doc.pop("@type", None)
-        return doc
+    def to_representation(self, verdict: Verdict) -> dict[str, Any]:
+        return documents.verdict_doc(verdict)
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -142,6 +133,9 @@ class EvidenceSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
     quote = QuoteSerializer(source="*")
     source = SourceBriefSerializer(source="snapshot.source")
+
+    def to_representation(self, evidence: Any) -> dict[str, Any]:
+        return documents.evidence_doc(evidence)
 
 
 class RelatedClaimSerializer(serializers.Serializer):
@@ -161,7 +155,7 @@ class ClaimSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=[ClaimStatus.PUBLISHED.value, ClaimStatus.RETRACTED.value])
-    public_url = serializers.SerializerMethodField()
+    public_url = serializers.URLField()
     statement = serializers.CharField()
     slug = serializers.CharField()
     quote = QuoteSerializer(source="*")
@@ -169,46 +163,17 @@ class ClaimSerializer(serializers.Serializer):
     source = SourceBriefSerializer(source="snapshot.source")
     made_on = serializers.DateField(allow_null=True)
     topics = TopicSerializer(many=True, source="public_topics")
-    verdict = serializers.SerializerMethodField()
-    evidence = serializers.SerializerMethodField()
-    related = serializers.SerializerMethodField()
+    verdict = VerdictSerializer(allow_null=True)
+    evidence = EvidenceSerializer(many=True)
+    related = RelatedClaimSerializer(many=True)
     published_at = serializers.DateTimeField()
     public_changed_at = serializers.DateTimeField()
     retracted_at = serializers.DateTimeField(allow_null=True)
     retraction_note = serializers.CharField(allow_blank=True)
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_public_url(self, claim: Claim) -> str:
-        return _public_url(claim)
-
-    @extend_schema_field(VerdictSerializer(allow_null=True))
-    def get_verdict(self, claim: Claim) -> dict[str, Any] | None:
-        if claim.status != ClaimStatus.PUBLISHED or not claim.published_verdicts:
-            return None
-        return VerdictSerializer(claim.published_verdicts[0]).data
-
-    @extend_schema_field(EvidenceSerializer(many=True))
-    def get_evidence(self, claim: Claim) -> list[dict[str, Any]]:
-        if claim.status != ClaimStatus.PUBLISHED:
-            return []
-        return EvidenceSerializer(claim.public_evidence, many=True).data
-
-    @extend_schema_field(RelatedClaimSerializer(many=True))
-    def get_related(self, claim: Claim) -> list[dict[str, Any]]:
-        if claim.status != ClaimStatus.PUBLISHED:
-            return []
-        items = [(r.kind, "outgoing", r.to_claim) for r in claim.public_out]
-        items += [(r.kind, "incoming", r.from_claim) for r in claim.public_in]
-        return [
-            {
-                "id": other.pk,
-                "kind": kind,
-                "direction": direction,
-                "statement": other.statement,
-                "public_url": _public_url(other),
-            }
-            for kind, direction, other in items
-        ]
+    def to_representation(self, claim: Claim) -> dict[str, Any]:
+        # Plain dictionaries: see claims.api.documents for why.
+        return documents.claim_doc(claim)
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -223,4 +188,4 @@ class ChangeSerializer(serializers.Serializer):
     @extend_schema_field(ClaimSerializer(allow_null=True))
     def get_claim(self, change: Any) -> dict[str, Any] | None:
         claim = self.context.get("claims", {}).get(change.claim_id)
-        return ClaimSerializer(claim).data if claim is not None else None
+        return documents.claim_doc(claim) if claim is not None else None
