@@ -20,11 +20,31 @@ logger = logging.getLogger("accounts.twofactor")
 
 DEVICE_NAME = "Authenticator app"
 WRONG_CODE = "That code is wrong or has expired. Enter the code your authenticator app shows now."
+THROTTLED = "Too many wrong codes in a row: wait a little, then enter the code your app shows."
 
 
 def normalize_code(value: str) -> str:
     # Apps show codes as "123 456"; people paste them with the space.
     return "".join(value.split())
+
+
+def _locked_confirmed_device(user: AbstractBaseUser) -> TOTPDevice | None:
+    # Locked, so that two requests cannot both accept the same code.
+    return (
+        TOTPDevice.objects.select_for_update(of=("self",))
+        .filter(user=user, confirmed=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _refuse_while_throttled(device: TOTPDevice) -> None:
+    """On the enrolment page (not at login, where it would tell that the password was right),
+    say why a code is refused after a run of wrong ones."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        raise DomainError(THROTTLED, field="otp_token")
 
 
 def totp_verify(*, user: AbstractBaseUser, token: str) -> TOTPDevice | None:
@@ -36,13 +56,7 @@ def totp_verify(*, user: AbstractBaseUser, token: str) -> TOTPDevice | None:
     if not token:
         return None
     with transaction.atomic():
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .select_related("user")
-            .order_by("pk")
-            .first()
-        )
+        device = _locked_confirmed_device(user)
         if device is None or not device.verify_token(token):
             return None
     return device
@@ -70,6 +84,7 @@ def totp_enrolment_confirm(*, user: AbstractBaseUser, token: str) -> TOTPDevice:
         )
         if device is None:
             raise DomainError("Start the set-up again: there is no pending authenticator app.")
+        _refuse_while_throttled(device)
         verified = bool(token) and device.verify_token(token)
         if verified:
             device.confirmed = True
@@ -83,11 +98,16 @@ def totp_enrolment_confirm(*, user: AbstractBaseUser, token: str) -> TOTPDevice:
 
 def totp_device_remove(*, user: AbstractBaseUser, token: str) -> None:
     """Turn two-factor authentication off; a current code proves the app is still at hand."""
+    token = normalize_code(token)
     with transaction.atomic():
-        device = totp_verify(user=user, token=token)
-        if device is not None:
+        device = _locked_confirmed_device(user)
+        if device is None:
+            raise DomainError("Two-factor authentication is not on for your account.")
+        _refuse_while_throttled(device)
+        verified = bool(token) and device.verify_token(token)
+        if verified:
             TOTPDevice.objects.filter(user=user).delete()
-    if device is None:
+    if not verified:
         logger.warning("two-factor removal: wrong code", extra={"user_id": user.pk})
         raise DomainError(WRONG_CODE, field="otp_token")
     logger.info("two-factor removed", extra={"user_id": user.pk, "device_id": device.pk})

@@ -167,6 +167,28 @@ def test_pages_are_for_staff_only_and_actions_are_posts(client, editor):
     assert client.get(reverse("accounts:two-factor-remove")).status_code == 405
 
 
+def test_a_run_of_wrong_codes_makes_the_page_ask_to_wait(client, editor, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 600  # the first wait lasts ten minutes: no race
+    device = enrolled(editor)
+    client.force_login(editor)
+    client.post(reverse("accounts:two-factor-remove"), {"otp_token": code(device, wrong=True)})
+    response = client.post(reverse("accounts:two-factor-remove"), {"otp_token": code(device)})
+    assert "Too many wrong codes" in response.text
+    assert TOTPDevice.objects.filter(user=editor).exists()
+
+
+def test_removing_when_not_enrolled_says_so(client, editor):
+    client.force_login(editor)
+    response = client.post(reverse("accounts:two-factor-remove"), {"otp_token": "123456"})
+    assert response.status_code == 200 and "is not on for your account" in response.text
+
+
+def test_confirming_without_starting_says_so(client, editor):
+    client.force_login(editor)
+    response = client.post(reverse("accounts:two-factor-confirm"), {"otp_token": "123456"})
+    assert response.status_code == 200 and "Start the set-up again" in response.text
+
+
 @pytest.mark.parametrize("action", ["two-factor-start", "two-factor-confirm", "two-factor-remove"])
 def test_every_post_needs_a_csrf_token(editor, action):
     device = enrolled(editor) if action == "two-factor-remove" else None
