@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import router
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
@@ -44,7 +45,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             if header and header.partition(" ")[0].lower() == KEYWORD.lower():
                 raise exceptions.AuthenticationFailed("The Authorization header has no key after Api-Key.")
             return None
-        client = NewsroomClient.objects.filter(key_hash=hash_key(key)).first()
+        # From the primary even when API reads go to a replica (ops.db): a revocation must take
+        # effect at once, not after the replica catches up.
+        client = (
+            NewsroomClient.objects.using(router.db_for_write(NewsroomClient))
+            .filter(key_hash=hash_key(key))
+            .first()
+        )
         if client is None:
             raise exceptions.AuthenticationFailed("Unknown API key.")
         if not client.is_active:
