@@ -181,3 +181,16 @@ def test_corrections_are_changes(key, reviewer, editor, second_editor):
     body = api(key).get(reverse("api:claim-list"), {"updated_since": watermark}).json()
     assert [c["verdict"]["rating"]["slug"] for c in body["results"]] == ["false"]
     assert [c["change"] for c in iter_feed(key, 0)] == ["published", "corrected"]
+
+
+def test_change_feed_pages_with_next_and_resumes_from_last_seq(key, reviewer, editor):
+    claims = [published_claim(reviewer, editor, evidence=0, topics=0) for _ in range(3)]
+    body = api(key).get(reverse("api:change-feed"), {"page_size": 2}).json()
+    seen = [c["claim_id"] for c in body["results"]]
+    assert len(seen) == 2 and body["next"]
+    body = api(key).get(body["next"]).json()
+    seen += [c["claim_id"] for c in body["results"]]
+    assert seen == [c.pk for c in claims] and body["next"] is None
+    # Up to date: an empty page that keeps the client's position.
+    again = api(key).get(reverse("api:change-feed"), {"after": body["last_seq"]}).json()
+    assert again["results"] == [] and again["last_seq"] == body["last_seq"]
