@@ -25,6 +25,10 @@ def deliver_webhook(client_id: int, event: dict, attempt: int) -> str:
     client = NewsroomClient.objects.filter(pk=client_id, is_active=True).exclude(webhook_url="").first()
     if client is None:
         return "client gone or revoked"
+    done = WebhookDelivery.objects.filter(client=client, event_id=event["id"], attempt=attempt).first()
+    if done is not None:
+        # A redelivered message (acks_late after a worker crash): this attempt was made.
+        return done.outcome
     delivery = services.webhook_attempt(client=client, event=event, attempt=attempt)
     if delivery.outcome == WebhookDelivery.Outcome.FAILED:
         # Exponential backoff: a new message with a countdown, the attempt recorded above.
