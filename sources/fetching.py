@@ -122,7 +122,9 @@ def check_url(url: str, *, allow_private: bool) -> None:
 
 
 class _GuardedConnectionMixin:
-    def _new_conn(self):  # type: ignore[no-untyped-def]  # urllib3's own signature
+    """Checks the address a new socket actually connected to (after urllib3's DNS lookup)."""
+
+    def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()  # type: ignore[misc]
         try:
             peer = sock.getpeername()[0]
