@@ -8,7 +8,9 @@ import time
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -46,11 +48,11 @@ def code(device: TOTPDevice, *, wrong: bool = False) -> str:
     return f"{token:0{device.digits}d}"
 
 
-def enrolled(user) -> TOTPDevice:
+def enrolled(user: AbstractBaseUser) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
 
-def login(client: Client, user, otp_token: str | None = None):
+def login(client: Client, user: AbstractBaseUser, otp_token: str | None = None) -> HttpResponse:
     data = {"username": user.username, "password": PASSWORD}
     if otp_token is not None:
         data["otp_token"] = otp_token
