@@ -292,6 +292,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # pgserver narrates every start and stop of the embedded PostgreSQL at INFO.
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # pgserver narrates every start and stop of the embedded PostgreSQL, axes its start, at INFO.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
