@@ -58,12 +58,14 @@ def filesystem_broker(data_dir: Path) -> tuple[str, dict[str, Any]]:
     """kombu's ``filesystem://`` transport: messages are files in ``DATA_DIR/broker``."""
     queue = data_dir / "broker" / "queue"
     processed = data_dir / "broker" / "processed"
-    for folder in (queue, processed):
+    control = data_dir / "broker" / "control"  # exchange bindings; kombu's default is ./control
+    for folder in (queue, processed, control):
         folder.mkdir(parents=True, exist_ok=True)
     options = {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
+        "control_folder": str(control),
         "store_processed": False,
     }
     return "filesystem://", options
