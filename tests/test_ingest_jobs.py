@@ -296,3 +296,29 @@ def test_a_job_that_keeps_killing_workers_is_given_up(reviewer, http_fixtures, s
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=2)
     assert run(job).status == "skipped"
     assert job.status == JobStatus.FAILED and "stopped during this job 2 times" in job.error
+
+
+# --- The tasks themselves (eagerly, in this process) -------------------------------------------
+
+
+def test_beat_schedule_names_registered_tasks(settings):
+    from factcheck.celery import app
+
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"sources.tasks.check_links", "sources.tasks.requeue_stalled_jobs"} <= names
+    assert names <= set(app.tasks)
+
+
+def test_run_job_task_is_thin_and_retries_through_celery(reviewer, http_fixtures, no_backoff, settings):
+    from sources import tasks
+
+    settings.JOB_MAX_ATTEMPTS = 2
+    ok = services.ingest_url(actor=reviewer, url=http_fixtures.url("/article"))
+    assert tasks.run_job.apply(args=[ok.pk]).get() == JobStatus.SUCCEEDED
+    assert tasks.run_job.apply(args=[ok.pk]).get() == "skipped"
+    busy = services.ingest_url(actor=reviewer, url=http_fixtures.url("/unavailable"))
+    tasks.run_job.apply(args=[busy.pk])  # eager: Celery runs the retry at once
+    busy.refresh_from_db()
+    assert busy.status == JobStatus.FAILED and busy.attempts == 2
+    assert tasks.check_links.apply().get() == 2  # one link check per source with an address
+    assert tasks.check_links.apply().get() == 0  # already waiting
