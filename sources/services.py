@@ -35,6 +35,8 @@ from sources.models import (
 )
 from sources.reanchoring import ReanchorSummary, reanchor_source
 
+logger = logging.getLogger(__name__)
+
 # Query parameters that identify a campaign, not a document.
 _TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "yclid")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -198,8 +200,6 @@ def citation_add(
 # metadata, the re-anchoring and the job's success are written in one transaction, so there is
 # never half a result. Pasted text has nothing to wait for: it is ingested in the request.
 
-logger = logging.getLogger(__name__)
-
 JOB_PROGRESS_STARTED, JOB_PROGRESS_DOWNLOADED, JOB_PROGRESS_EXTRACTED = 5, 50, 80
 
 
@@ -246,7 +246,7 @@ def ingest_url(
         raise DomainError("Enter the address of the page.", field="url")
     source = source_create(
         actor=actor,
-        title=title or _provisional_title(url),
+        title=title.strip() or _provisional_title(url),
         kind=kind,
         url=url,
         reason=reason or "source added by URL",
@@ -289,7 +289,7 @@ def ingest_upload(
     filename = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
     source = source_create(
         actor=actor,
-        title=title or _provisional_title(filename),
+        title=title.strip() or _provisional_title(filename),
         kind=kind,
         publisher=publisher,
         authors=authors,
