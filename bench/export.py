@@ -166,14 +166,11 @@ def main() -> None:
         published = published_claims().count()
         print(f"corpus: {size} claims, {published} published")
         ndjson, copy = measure("ndjson"), measure("copy")
-        print(
-            f"  NDJSON export: {ndjson['rows']} rows in {ndjson['seconds']:.1f} s, "
-            f"peak memory +{ndjson['rss_kb'] / 1024:.0f} MiB"
-        )
-        print(
-            f"  COPY … json:   {copy['rows']} rows in {copy['seconds']:.1f} s, "
-            f"peak memory +{copy['rss_kb'] / 1024:.0f} MiB"
-        )
+        for name, result in (("NDJSON export", ndjson), ("COPY … json  ", copy)):
+            print(
+                f"  {name}: {result['rows']} rows in {result['seconds']:.1f} s, peak RSS "
+                f"{result['peak_kb'] / 1024:.0f} MiB (after start-up: {result['base_kb'] / 1024:.0f} MiB)"
+            )
         print(
             f"  rows equal: {ndjson['rows'] == copy['rows'] == published}; "
             f"time ratio NDJSON/COPY {ndjson['seconds'] / copy['seconds']:.1f}"
