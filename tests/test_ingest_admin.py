@@ -193,3 +193,26 @@ def test_dead_and_changed_links_are_filtered_and_refetched(desk, reviewer, http_
     run(refetch)
     alive.refresh_from_db()
     assert refetch.status == JobStatus.SUCCEEDED and alive.current_snapshot.origin == "fetch"
+
+
+def test_job_page_queries_do_not_grow_with_the_quotes_it_moved(
+    desk, reviewer, http_fixtures, django_assert_max_num_queries
+):
+    def refetch_with_claims(path: str, claims: int) -> Job:
+        job = run(services.ingest_url(actor=reviewer, url=http_fixtures.url(path)))
+        for _ in range(claims):
+            ClaimFactory(snapshot=job.source.current_snapshot, quote="Russia supplied almost two-thirds")
+        http_fixtures.pages[path] = (
+            "text/html",
+            article_html(["New lead.", "Russia supplied almost two-thirds."]),
+        )
+        return run(services.source_refetch(actor=reviewer, source=job.source))
+
+    http_fixtures.pages["/other"] = http_fixtures.pages["/article"]
+    few, many = refetch_with_claims("/article", 2), refetch_with_claims("/other", 12)
+    assert len(many.result["reanchor"]["moved"]) == 12
+    with django_assert_max_num_queries(25) as baseline:
+        desk.get(reverse("admin:sources_job_change", args=[few.pk]))
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        response = desk.get(reverse("admin:sources_job_change", args=[many.pk]))
+    assert response.content.decode().count(reverse("admin:claims_claim_changelist")) >= 12
