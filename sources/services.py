@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -87,18 +87,26 @@ def source_create(
     url = normalize_url(url)
     if url and Source.objects.filter(url=url).exists():
         raise DomainError(f"A source with this address already exists: {url}", field="url")
-    with audit_context(actor, reason or "source added"):
-        return Source.objects.create(
-            title=title,
-            kind=kind,
-            url=url,
-            publisher=publisher.strip(),
-            authors=authors.strip(),
-            published_on=published_on,
-            language=language,
-            notes=notes,
-            created_by=actor if actor and actor.pk else None,
-        )
+    try:
+        # A savepoint: two people adding the same address at once meet the unique constraint,
+        # and the loser gets the same message as above instead of a broken transaction.
+        with audit_context(actor, reason or "source added"), transaction.atomic():
+            return Source.objects.create(
+                title=title,
+                kind=kind,
+                url=url,
+                publisher=publisher.strip(),
+                authors=authors.strip(),
+                published_on=published_on,
+                language=language,
+                notes=notes,
+                created_by=actor if actor and actor.pk else None,
+            )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
+        if constraint == "source_url_unique_when_present":
+            raise DomainError(f"A source with this address already exists: {url}", field="url") from exc
+        raise
 
 
 @dataclass

@@ -322,3 +322,16 @@ def test_run_job_task_is_thin_and_retries_through_celery(reviewer, http_fixtures
     assert busy.status == JobStatus.FAILED and busy.attempts == 2
     assert tasks.check_links.apply().get() == 2  # one link check per source with an address
     assert tasks.check_links.apply().get() == 0  # already waiting
+
+
+def test_a_race_on_the_same_address_is_a_domain_error_not_a_crash(reviewer, monkeypatch):
+    from django.db.models import QuerySet
+
+    url = "https://news.example.org/race"
+    SourceFactory(url=url)
+    # The other request's insert lands between our check and our insert.
+    real_exists = QuerySet.exists
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is Source else real_exists(qs))
+    with pytest.raises(DomainError, match="already exists") as error:
+        services.source_create(actor=reviewer, title="Race", url=url)
+    assert error.value.field == "url"
