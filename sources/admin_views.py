@@ -302,7 +302,8 @@ class LinkStatusFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=wanted.values("pk"))
 
 
-@admin.action(description="Fetch the selected sources again from their address")
+# permissions=["add"]: on the source list, offered to those who may add sources.
+@admin.action(description="Fetch the selected sources again from their address", permissions=["add"])
 def refetch_sources(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Source]) -> None:
     if not _can_ingest(request):
         raise DjangoPermissionDenied

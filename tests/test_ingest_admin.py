@@ -216,3 +216,16 @@ def test_job_page_queries_do_not_grow_with_the_quotes_it_moved(
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         response = desk.get(reverse("admin:sources_job_change", args=[many.pk]))
     assert response.content.decode().count(reverse("admin:claims_claim_changelist")) >= 12
+
+
+def test_source_list_action_fetches_again(desk, reviewer, http_fixtures, django_capture_on_commit_callbacks):
+    source = run(services.ingest_url(actor=reviewer, url=http_fixtures.url("/article"))).source
+    pasted = services.ingest_paste(actor=reviewer, title="No address", text="Words.").source
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = desk.post(
+            reverse("admin:sources_source_changelist"),
+            {"action": "refetch_sources", "_selected_action": [source.pk, pasted.pk]},
+        )
+    assert response.status_code == 302 and len(callbacks) == 1
+    assert Job.objects.filter(kind=JobKind.FETCH, source=source, status=JobStatus.QUEUED).count() == 1
+    assert not Job.objects.filter(kind=JobKind.FETCH, source=pasted).exists()
