@@ -75,16 +75,26 @@ def child(kind: str) -> dict:
     base = peak_rss_kb()
     started = time.perf_counter()
     rows = 0
+    tenth_kb = None
     if kind == "ndjson":
+        tenth = max(1, exports.count_claims() // 10)
         for line in exports.ndjson_lines():
             rows += line.count("\n")
+            if rows == tenth:
+                tenth_kb = peak_rss_kb()
     else:
         with connection.cursor() as cursor:
             raw = cursor.connection.cursor()
             with raw.copy(COPY_SQL) as copy:
                 for block in copy:
                     rows += bytes(block).count(b"\n")
-    return {"rows": rows, "seconds": time.perf_counter() - started, "base_kb": base, "peak_kb": peak_rss_kb()}
+    return {
+        "rows": rows,
+        "seconds": time.perf_counter() - started,
+        "base_kb": base,
+        "peak_kb": peak_rss_kb(),
+        "tenth_kb": tenth_kb,
+    }
 
 
 def measure(kind: str) -> dict:
@@ -169,7 +179,13 @@ def main() -> None:
         for name, result in (("NDJSON export", ndjson), ("COPY … json  ", copy)):
             print(
                 f"  {name}: {result['rows']} rows in {result['seconds']:.1f} s, peak RSS "
-                f"{result['peak_kb'] / 1024:.0f} MiB (after start-up: {result['base_kb'] / 1024:.0f} MiB)"
+                f"{result['peak_kb'] / 1024:.0f} MiB (after start-up: {result['base_kb'] / 1024:.0f} MiB"
+                + (
+                    f", after a tenth of the rows: {result['tenth_kb'] / 1024:.0f} MiB"
+                    if result["tenth_kb"]
+                    else ""
+                )
+                + ")"
             )
         print(
             f"  rows equal: {ndjson['rows'] == copy['rows'] == published}; "
