@@ -6,6 +6,7 @@ evidence); it is mounted here, under the source's own admin URL.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
@@ -186,6 +187,9 @@ class SnapshotAdmin(ReadOnlyAdmin):
     ) -> HttpResponse:
         if request.method != "POST":
             return super().add_view(request, form_url, extra_context)
+        # This POST path skips the stock view, and with it the stock permission check.
+        if not self.has_add_permission(request):
+            raise DjangoPermissionDenied
         form = SnapshotAddForm(request.POST)
         if form.is_valid():
             try:
