@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -89,6 +91,14 @@ def claimant_create(
     name = name.strip()
     if not name:
         raise DomainError("A claimant needs a name.", field="name")
+    same_as = same_as.strip()
+    if same_as:
+        # Shown as a link on public pages and sent to newsrooms: a web address, never
+        # javascript: or data: (an import brings in whatever the feed says).
+        try:
+            URLValidator(schemes=["http", "https"])(same_as)
+        except ValidationError as exc:
+            raise DomainError("Enter a full http(s) address for same_as.", field="same_as") from exc
     with audit_context(actor, "claimant added"):
         return Claimant.objects.create(
             name=name,

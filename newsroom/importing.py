@@ -195,7 +195,9 @@ def _claimant_for(actor: AbstractBaseUser, author: Any) -> Claimant:
     node = _first(author)
     name = _name(node) or "Unknown"
     kind = "organization" if _is_type(node, "Organization") else "person"
-    same_as = str(_first(node.get("sameAs")) or "") if isinstance(node, dict) else ""
+    same_as = str(_first(node.get("sameAs")) or "").strip() if isinstance(node, dict) else ""
+    if not same_as.lower().startswith(("http://", "https://")):
+        same_as = ""  # only a web address becomes a link; a javascript: or data: one is dropped
     existing = Claimant.objects.filter(name=name, same_as=same_as).first()
     if existing:
         return existing
