@@ -995,6 +995,25 @@ def test_api_endpoints(world: World, settings, anonymous_rate: str) -> None:
     assert not leaks, "private text in API answers:\n" + "\n".join(leaks)
 
 
+def test_every_write_needs_a_csrf_token(annotate_world: World) -> None:
+    """The probes above run without CSRF checks, as Django's test client does; a browser on
+    another site gets none of them done, even with an administrator's session."""
+    world = annotate_world
+    probes = workspace_write_probes(world) + admin_write_probes(world)[0]
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(world.users["root"])
+    for wp in probes:
+        with transaction.atomic():
+            before = world.fingerprint()
+            response = client.post(wp.url, _materialise(wp.data))
+            changed = world.fingerprint() != before
+            transaction.set_rollback(True)
+        assert response.status_code == 403 and not changed, f"{wp.name}: {response.status_code}"
+    SUMMARY.append(
+        f"CSRF: {len(probes)} write probes without a token, as a superuser: all refused (403), none wrote"
+    )
+
+
 def test_no_server_errors_during_the_matrix() -> None:
     """Runs last: no probe above, allowed or refused, made the server fail."""
     assert not SERVER_ERRORS, "server errors:\n" + "\n".join(dict.fromkeys(SERVER_ERRORS))

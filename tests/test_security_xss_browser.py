@@ -270,6 +270,22 @@ def _login(browser: Any, base: str, username: str) -> Any:
     return page
 
 
+def _submit_selection(page: Any, start: int, end: int, exact: str, statement: str, claimant: str) -> None:
+    """Post the annotation view's claim form as the page's script would after a selection."""
+    with page.expect_navigation():
+        page.evaluate(
+            """([start, end, exact, statement, claimant]) => {
+                const form = document.getElementById("panel-claim");
+                const set = (name, value) => { form.querySelector(`[name='claim-${name}']`).value = value; };
+                set("start", start); set("end", end); set("exact", exact);
+                set("statement", statement); set("new_claimant", claimant);
+                form.submit();
+            }""",
+            [start, end, exact, statement, claimant],
+        )
+    page.wait_for_load_state("load")
+
+
 class Visitor:
     """Opens pages in one browser tab and records what each one did with the payloads."""
 
@@ -431,6 +447,21 @@ def test_no_stored_payload_runs_on_any_page(browser, live_server, reviewer, edit
     desk.page.fill("#id_claim-statement", "window xss script statement")
     desk.page.wait_for_selector("#fc-similar-list li")
     desk.inspect("annotate: similar claims")
+    # Messages quote what was typed or stored: a refused selection names the claim it overlaps,
+    # a created claim is announced with its statement.
+    annotate = reverse("admin:sources_source_annotate", args=[world["source"].pk])
+    quote = world["claim"].exact
+    start = world["snapshot"].text.index(quote)
+    desk.visit(annotate)
+    _submit_selection(desk.page, start, start + len(quote), quote, p("new statement"), p("new claimant"))
+    assert "overlaps claim" in desk.page.locator("#panel-claim .errorlist").inner_text()
+    desk.inspect("annotate: overlap refused")
+    desk.visit(annotate)
+    _submit_selection(
+        desk.page, 0, len("The minister said"), "The minister said", p("new statement"), p("new claimant")
+    )
+    assert desk.page.locator(".messagelist .success").count() == 1
+    desk.inspect("annotate: claim created")
     root = Visitor(_login(browser, base, "root-xss"), base)
     for path, shows in superuser_paths(world):
         root.visit(path, shows_payload=shows)
