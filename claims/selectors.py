@@ -47,7 +47,14 @@ def event_model_for(model: type[models.Model]) -> type[models.Model]:
 
 
 def _tracked_fields(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.name not in _UNINTERESTING and not f.primary_key]
+    """The model's fields its event table records (a model may keep some out: search vectors,
+    uploaded bytes), less bookkeeping."""
+    recorded = {f.name for f in event_model_for(model)._meta.concrete_fields}
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.name in recorded and f.name not in _UNINTERESTING and not f.primary_key
+    ]
 
 
 def _display_values(model: type[models.Model], events: list) -> dict[tuple[str, Any], str]:
@@ -75,7 +82,7 @@ def _entries(model: type[models.Model], events: list) -> list[HistoryEntry]:
         row = {}
         for f in fields:
             value = getattr(event, f.attname)
-            row[f.verbose_name] = names.get((f.attname, value), value)
+            row[f.verbose_name] = names.get((f.attname, value), value) if f.is_relation else value
         before = previous.get(event.pgh_obj_id)
         if event.pgh_label == "insert" or before is None:
             changes = {k: (None, v) for k, v in row.items() if v not in (None, "")}

@@ -67,5 +67,7 @@ def filesystem_broker(data_dir: Path) -> tuple[str, dict[str, Any]]:
         "processed_folder": str(processed),
         "control_folder": str(control),
         "store_processed": False,
+        # The transport polls its folder; the default second caps a worker near one task/s.
+        "polling_interval": 0.1,
     }
     return "filesystem://", options

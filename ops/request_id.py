@@ -59,3 +59,8 @@ def connect_celery_signals() -> None:
             "request_id"
         )
         _current.set(request_id or f"task-{getattr(request, 'id', '-')}")
+
+    @signals.task_postrun.connect(weak=False)
+    def _forget(**kwargs: Any) -> None:
+        # A worker process runs many tasks; what follows one must not carry its id.
+        _current.set("-")

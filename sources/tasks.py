@@ -40,6 +40,7 @@ def requeue_stalled_jobs() -> int:
 
 @worker_ready.connect
 def _sweep_after_start(**kwargs: object) -> None:
-    # A worker that starts may be replacing one that was killed mid-job. The killed job still
-    # looks alive for JOB_STALL_SECONDS, so look once that has passed, without waiting for beat.
-    requeue_stalled_jobs.apply_async(countdown=settings.JOB_STALL_SECONDS + 1)
+    # A worker that starts may be replacing one that was killed mid-job: sweep at once for jobs
+    # already stalled; beat's sweep catches the ones that stall later. (No countdown: a task
+    # held for later would sit in a one-process worker's prefetch window.)
+    requeue_stalled_jobs.delay()

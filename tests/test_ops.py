@@ -153,3 +153,28 @@ def test_no_replica_means_primary_for_everything():
         assert ReplicaRouter().db_for_read(Claim) == "default"
     finally:
         _public_read.reset(token)
+
+
+def test_a_task_runs_under_the_request_id_that_enqueued_it_and_forgets_it_after():
+    from celery import signals
+
+    from ops import request_id
+
+    class FakeRequest:
+        id = "t-1"
+        request_id = "req-42"
+
+    class FakeTask:
+        request = FakeRequest()
+
+    headers: dict = {}
+    token = request_id._current.set("req-42")
+    try:
+        signals.before_task_publish.send(sender="x", headers=headers)
+    finally:
+        request_id._current.reset(token)
+    assert headers["request_id"] == "req-42"
+    signals.task_prerun.send(sender=FakeTask, task=FakeTask())
+    assert request_id.current() == "req-42"
+    signals.task_postrun.send(sender=FakeTask, task=FakeTask())
+    assert request_id.current() == "-"

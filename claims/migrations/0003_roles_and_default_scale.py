@@ -11,7 +11,7 @@ def forwards(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    apply_roles(apps)
+    apply_roles(apps, only_existing=True)
     ensure_default_scale(apps)
 
 
