@@ -9,7 +9,6 @@ import logging
 
 from celery import Task, shared_task
 from celery.signals import worker_ready
-from django.conf import settings
 
 from sources import services
 
