@@ -56,7 +56,9 @@ def broker(request, monkeypatch, settings) -> Iterator[str]:
     }.items():
         monkeypatch.setenv(name, value)
         setattr(settings, name, int(value))
-    saved = app.conf.broker_url, app.conf.broker_transport_options
+    # Restore from the settings, not from app.conf: Celery reads broker_url from the
+    # CELERY_BROKER_URL environment variable first, which monkeypatch has just changed.
+    saved = django_settings.CELERY_BROKER_URL, django_settings.CELERY_BROKER_TRANSPORT_OPTIONS
     app.conf.broker_url, app.conf.broker_transport_options = url, options
     _drop_broker_connections()
     yield request.param
