@@ -38,8 +38,10 @@ format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup ## run the benchmarks in bench/ (see bench/README.md)
-	@for script in bench/*.py; do [ "$$(basename $$script)" = "__init__.py" ] || $(BIN)/python $$script; done
+BENCHMARKS := bench/ingest.py bench/public.py bench/export.py
+
+bench: setup ## run the benchmarks in bench/ (see bench/README.md; give them their own DATABASE_URL)
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean: ## remove the virtualenv and local data (the embedded database!)
 	rm -rf $(VENV) .data
