@@ -157,6 +157,9 @@ CELERY_TASK_ROUTES = {
     "newsroom.tasks.*export*": {"queue": "export"},
 }
 CELERY_QUEUES_ALL = "default,ingest,export,webhooks"
+# Workers record a heartbeat this often; /healthz/ready wants one younger than the max age.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 60, minimum=2)
 CELERY_BEAT_SCHEDULE: dict = {
     # Re-check every source URL once a day (status, final URL, changed content).
     "sources-check-links": {"task": "sources.tasks.check_links", "schedule": 24 * 60 * 60.0},

@@ -1,16 +1,18 @@
 """Health endpoints for load balancers and docker-compose.
 
 ``/healthz/live``: the process answers (no dependencies checked).
-``/healthz/ready``: the database answers and the broker accepts a connection; JSON body says
-which check failed, with status 503.
+``/healthz/ready``: the database answers, the broker accepts a connection and a Celery worker
+has sent a heartbeat lately; the JSON body says which check failed, with status 503.
 """
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from factcheck.celery import app as celery_app
+from ops.heartbeat import newest_age
 
 
 def _check_database() -> str:
@@ -25,6 +27,15 @@ def _check_broker() -> str:
     return "ok"
 
 
+def _check_worker() -> str:
+    age = newest_age()
+    if age is None:
+        raise RuntimeError("no worker has ever sent a heartbeat")
+    if age > settings.WORKER_HEARTBEAT_MAX_AGE:
+        raise RuntimeError(f"last worker heartbeat {age:.0f}s ago")
+    return "ok"
+
+
 @never_cache
 @require_GET
 def live(request: HttpRequest) -> JsonResponse:
@@ -35,7 +46,8 @@ def live(request: HttpRequest) -> JsonResponse:
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
     checks: dict[str, str] = {}
-    for name, check in (("database", _check_database), ("broker", _check_broker)):
+    checks_to_run = (("database", _check_database), ("broker", _check_broker), ("worker", _check_worker))
+    for name, check in checks_to_run:
         try:
             checks[name] = check()
         except Exception as exc:

@@ -259,14 +259,28 @@ def ingest_url(
         url=url,
         reason=reason or "source added by URL",
     )
-    with audit_context(actor, reason or "source added by URL"):
+    return _queue_job(
+        actor=actor,
+        source=source,
+        kind=JobKind.FETCH,
+        reason=reason or "source added by URL",
+        title_given=bool(title.strip()),
+        input_url=url,
+    )
+
+
+def _queue_job(
+    *, actor: AbstractBaseUser, source: Source, kind: str, reason: str, title_given: bool, **inputs: object
+) -> Job:
+    """Record the job that will fill ``source`` and queue it once the transaction commits."""
+    with audit_context(actor, reason):
         job = Job.objects.create(
-            kind=JobKind.FETCH,
+            kind=kind,
             source=source,
-            input_url=url,
-            options={"title_given": bool(title.strip())},
+            options={"title_given": title_given},
             created_by=actor,
             task_id=_new_task_id(),
+            **inputs,
         )
     _enqueue(job)
     return job
@@ -305,18 +319,15 @@ def ingest_upload(
         language=language,
         reason=reason or "source uploaded",
     )
-    with audit_context(actor, reason or "source uploaded"):
-        job = Job.objects.create(
-            kind=JobKind.UPLOAD,
-            source=source,
-            input_filename=filename,
-            upload_data=data,
-            options={"title_given": bool(title.strip())},
-            created_by=actor,
-            task_id=_new_task_id(),
-        )
-    _enqueue(job)
-    return job
+    return _queue_job(
+        actor=actor,
+        source=source,
+        kind=JobKind.UPLOAD,
+        reason=reason or "source uploaded",
+        title_given=bool(title.strip()),
+        input_filename=filename,
+        upload_data=data,
+    )
 
 
 @transaction.atomic

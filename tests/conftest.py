@@ -3,7 +3,7 @@ from django.apps import apps
 
 from tests.factories import EditorFactory, ReviewerFactory, UserFactory
 
-pytest_plugins = ["tests.worker", "tests.fixtures_http"]
+pytest_plugins = ["tests.worker", "tests.fixtures_http", "tests.browser"]
 
 
 @pytest.fixture(autouse=True)

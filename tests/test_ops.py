@@ -178,3 +178,38 @@ def test_a_task_runs_under_the_request_id_that_enqueued_it_and_forgets_it_after(
     assert request_id.current() == "req-42"
     signals.task_postrun.send(sender=FakeTask, task=FakeTask())
     assert request_id.current() == "-"
+
+
+@pytest.mark.django_db
+def test_readiness_reports_each_failed_check_by_name(client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ops.heartbeat import record
+    from ops.models import WorkerHeartbeat
+
+    response = client.get("/healthz/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"] == "error: RuntimeError: no worker has ever sent a heartbeat"
+    assert response.json()["checks"]["database"] == "ok"
+
+    record("celery@web-1")
+    response = client.get("/healthz/ready")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+    WorkerHeartbeat.objects.update(
+        last_seen=timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE + 5)
+    )
+    response = client.get("/healthz/ready")
+    assert response.status_code == 503 and "last worker heartbeat" in response.json()["checks"]["worker"]
+
+
+def test_a_real_worker_sends_heartbeats(celery_worker):
+    from ops.heartbeat import newest_age
+    from ops.models import WorkerHeartbeat
+
+    celery_worker.wait_for(lambda: WorkerHeartbeat.objects.exists(), 30, "the first heartbeat")
+    beat = WorkerHeartbeat.objects.get()
+    assert beat.hostname.startswith("test-worker@")
+    assert newest_age() < 30

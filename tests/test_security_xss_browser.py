@@ -12,9 +12,6 @@ must never become a link.
 """
 
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import lxml.etree
@@ -32,13 +29,9 @@ from sources import services as source_services
 from sources.models import Source
 from tests.factories import SnapshotFactory, SourceFactory, UserFactory, default_rating
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in pytest-django
-
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Chromium is not installed"),
 ]
 
 # Every way out of a text node and an attribute we know of, in one string per field.
@@ -75,27 +68,6 @@ INSPECT = """() => {
     const root = document.body || document.documentElement;
     return {xss: window.__xss === undefined ? null : String(window.__xss), bad, text: root.innerText || root.textContent};
 }"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def _span(text: str, quote: str) -> tuple[int, int]:

@@ -1,7 +1,6 @@
 """A reviewer and an editor take a claim from a passage of a source to a published verdict,
 in Debian's Chromium driven by Playwright against the live server."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,11 +9,8 @@ from django.urls import reverse
 from claims.models import Claim, ClaimStatus, Evidence, VerdictStatus
 from tests.factories import SnapshotFactory, SourceFactory
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in pytest-django
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 ARTICLE = (
@@ -37,29 +33,6 @@ CLAIM_QUOTE = "Belarus was the second-largest arms supplier to Azerbaijan after 
 EVIDENCE_QUOTE = (
     "Russia accounted for 60% of Azerbaijan's imports of major arms in 2011–2020, and Israel for 27%."
 )
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def _login(browser, base: str, username: str):
