@@ -58,6 +58,7 @@ def _annotate_redirect(request: HttpRequest, what: str) -> HttpResponse:
 
 @admin.register(Claimant)
 class ClaimantAdmin(AuditedAdmin):
+    ordering = ["name", "pk"]  # the autocomplete pages through this
     list_display = ["name", "kind", "description", "claim_count"]
     list_filter = ["kind"]
     search_fields = ["name", "description"]
@@ -73,6 +74,7 @@ class ClaimantAdmin(AuditedAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(AuditedAdmin):
+    ordering = ["name"]  # the autocomplete pages through this
     list_display = ["name", "slug", "claim_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

@@ -1,5 +1,4 @@
 """The public site: read-only, cacheable pages for readers. Server-rendered, no JavaScript.
-
 Every page shows public claims only (published, or retracted as a notice) and only their
 published verdict; the reads live in ``claims.selectors``. Pages that depend on a claim answer
 conditional GETs from the claim's ``public_changed_at`` (one small query, no rendering), and
@@ -8,6 +7,7 @@ correction or retraction changes the ETag, so readers see it at once.
 """
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -106,7 +106,9 @@ def _rendered(
     """The page from the cache when its ETag is unchanged, else rendered and stored."""
     if etag is None:
         return render_page()
-    key = f"public-page:{etag}:{request.get_full_path()}"
+    # Hashed: a long search query would make a key longer than memcached accepts.
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    key = f"public-page:{etag}:{path}"
     cached = cache.get(key)
     if cached is not None:
         content, content_type = cached

@@ -47,6 +47,8 @@ class CitationInline(admin.TabularInline):
 @admin.register(Source)
 class SourceAdmin(AuditedAdmin):
     form = SourceForm
+    # Alphabetical, for the list and for the autocomplete that pages through it.
+    ordering = ["title", "pk"]
     list_display = [
         "title",
         "kind",
