@@ -47,3 +47,7 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
                 "two-factor device deleted by an administrator",
                 extra={"user_id": user_id, "device_id": device_id, "actor_id": request.user.pk},
             )
+
+
+# The user admin with superuser-only fields (accounts/users.py).
+from accounts import users  # noqa: E402, F401

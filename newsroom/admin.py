@@ -130,7 +130,7 @@ class NewsroomClientAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Revoke the selected clients' keys")
+    @admin.action(description="Revoke the selected clients' keys", permissions=["change"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[NewsroomClient]) -> None:
         for client in queryset:
             services.client_revoke(actor=request.user, client=client, reason="revoked in the admin")
