@@ -60,6 +60,12 @@ COPY (
 
 
 def peak_rss_kb() -> int:
+    """This process's peak resident memory (KiB). VmHWM, not ru_maxrss: Linux carries
+    ru_maxrss over fork and exec, so a child of a big parent (one that just ran synth) would
+    report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
