@@ -9,11 +9,14 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from claims.models import (
+    PUBLIC_CLAIM_STATUSES,
     Claim,
+    Claimant,
     ClaimRelation,
     ClaimTopic,
     Evidence,
     Review,
+    Topic,
     Verdict,
     VerdictEvidence,
 )
@@ -513,3 +516,18 @@ def public_correction_log(claim: Claim) -> list[PublicLogEntry]:
         )
         last_rating = rating
     return log
+
+
+def _with_public_claims(queryset: models.QuerySet, claim_field: str, slug: str) -> Any:
+    """The row with ``slug`` if at least one public claim refers to it through ``claim_field``;
+    claimants and topics of drafts only are not public."""
+    public = Claim.objects.filter(**{claim_field: models.OuterRef("pk")}, status__in=PUBLIC_CLAIM_STATUSES)
+    return queryset.filter(models.Exists(public), slug=slug).first()
+
+
+def public_claimant(slug: str) -> Claimant | None:
+    return _with_public_claims(Claimant.objects.all(), "claimant", slug)
+
+
+def public_topic(slug: str) -> Topic | None:
+    return _with_public_claims(Topic.objects.all(), "topics", slug)

@@ -28,7 +28,6 @@ from claims.claimreview import claim_review
 from claims.models import (
     PUBLIC_CLAIM_STATUSES,
     Claim,
-    Claimant,
     ClaimStatus,
     ClaimTopic,
     Evidence,
@@ -42,11 +41,13 @@ from claims.selectors import (
     public_claim_count,
     public_claim_detail,
     public_claim_list,
+    public_claimant,
     public_correction_log,
     public_last_change,
     public_latest,
     public_recently_corrected,
     public_state,
+    public_topic,
 )
 from sources.models import Citation, Snapshot, Source
 
@@ -480,50 +481,40 @@ def _marked_pieces(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[s
     return pieces
 
 
+def _subject_page(request: HttpRequest, subject: Any, template: str, filters: PublicFilters) -> HttpResponse:
+    """A claimant's or a topic's page: who or what it is, and its public claims."""
+    if subject is None:
+        raise Http404("Nothing public here.")
+    context = {
+        subject._meta.model_name: subject,
+        "page": _page_of(request, filters),
+        "base_query": _query_without_page(request),
+    }
+    return render(request, template, context)
+
+
 @public_page
 @site_condition
 def claimant_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    def render_page() -> HttpResponse:
-        claimant = Claimant.objects.filter(
-            Exists(Claim.objects.filter(claimant=OuterRef("pk"), status__in=PUBLIC_CLAIM_STATUSES)),
-            slug=slug,
-        ).first()
-        if claimant is None:
-            raise Http404("No such claimant.")
-        return render(
-            request,
-            "public/claimant_detail.html",
-            {
-                "claimant": claimant,
-                "page": _page_of(request, PublicFilters(claimant=slug)),
-                "base_query": _query_without_page(request),
-            },
-        )
-
-    return _rendered(request, _site_etag(request), render_page)
+    return _rendered(
+        request,
+        _site_etag(request),
+        lambda: _subject_page(
+            request, public_claimant(slug), "public/claimant_detail.html", PublicFilters(claimant=slug)
+        ),
+    )
 
 
 @public_page
 @site_condition
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    def render_page() -> HttpResponse:
-        topic = Topic.objects.filter(
-            Exists(Claim.objects.filter(topics=OuterRef("pk"), status__in=PUBLIC_CLAIM_STATUSES)),
-            slug=slug,
-        ).first()
-        if topic is None:
-            raise Http404("No such topic.")
-        return render(
-            request,
-            "public/topic_detail.html",
-            {
-                "topic": topic,
-                "page": _page_of(request, PublicFilters(topic=slug)),
-                "base_query": _query_without_page(request),
-            },
-        )
-
-    return _rendered(request, _site_etag(request), render_page)
+    return _rendered(
+        request,
+        _site_etag(request),
+        lambda: _subject_page(
+            request, public_topic(slug), "public/topic_detail.html", PublicFilters(topic=slug)
+        ),
+    )
 
 
 @public_page
