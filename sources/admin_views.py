@@ -60,8 +60,22 @@ def status_badge(job: Job) -> str:
     )
 
 
+class IngestionRecordsAdmin(ReadOnlyAdmin):
+    """Jobs and link checks: seen by whoever may see sources, acted on (retry, re-fetch) by
+    whoever may add them."""
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return _can_see_jobs(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _can_see_jobs(request)
+
+    def has_ingest_permission(self, request: HttpRequest) -> bool:
+        return _can_ingest(request)
+
+
 @admin.register(Job)
-class JobAdmin(ReadOnlyAdmin):
+class JobAdmin(IngestionRecordsAdmin):
     list_display = [
         "id",
         "kind",
@@ -102,15 +116,6 @@ class JobAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Job]:
         return jobs_for_admin()
 
-    def has_view_permission(self, request: HttpRequest, obj: Job | None = None) -> bool:
-        return _can_see_jobs(request)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _can_see_jobs(request)
-
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return _can_ingest(request)
-
     @admin.display(description="what")
     def target(self, job: Job) -> str:
         return job.input_url or job.input_filename or (job.source.title if job.source_id else "—")
@@ -131,7 +136,7 @@ class JobAdmin(ReadOnlyAdmin):
     def progress_display(self, job: Job) -> str:
         return progress_bar(job)
 
-    @admin.action(description="Retry the selected failed jobs", permissions=["retry"])
+    @admin.action(description="Retry the selected failed jobs", permissions=["ingest"])
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         retried, refused = 0, []
         for job in queryset.filter(status=JobStatus.FAILED):
@@ -321,7 +326,7 @@ def refetch_sources(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
 
 
 @admin.register(LinkCheck)
-class LinkCheckAdmin(ReadOnlyAdmin):
+class LinkCheckAdmin(IngestionRecordsAdmin):
     list_display = ["source", "outcome_display", "status_code", "final_url", "detail", "checked_at"]
     list_filter = ["outcome", "checked_at"]
     search_fields = ["source__title", "source__url", "final_url"]
@@ -339,15 +344,6 @@ class LinkCheckAdmin(ReadOnlyAdmin):
         "job",
     ]
     readonly_fields = fields
-
-    def has_view_permission(self, request: HttpRequest, obj: LinkCheck | None = None) -> bool:
-        return _can_see_jobs(request)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _can_see_jobs(request)
-
-    def has_ingest_permission(self, request: HttpRequest) -> bool:
-        return _can_ingest(request)
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_display(self, check: LinkCheck) -> str:
